@@ -1,0 +1,96 @@
+# sockredir: an LD_PRELOAD shim that puts a stdio program on a socket.
+#   make          build build/libsockredir.so
+#   make demo     the seed's five dialogs, live
+#   make test     unit and integration tests; ends "N passed, N failed"
+#   make install  PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BSD_CFLAGS := $(shell pkg-config --cflags libbsd 2>/dev/null)
+BSD_LIBS   := $(shell pkg-config --libs libbsd 2>/dev/null || echo -lbsd)
+SAN     ?=
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Iinclude -Ishim $(BSD_CFLAGS) -D_GNU_SOURCE
+
+B       := build
+SHIM_SRC := shim/config.c shim/address.c shim/connect.c shim/stdio.c \
+            shim/children.c shim/exitpath.c shim/sockredir.c
+SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
+LIB     := $(B)/libsockredir.so
+TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer
+
+# Packages a fresh Debian machine needs for the build and the tests.
+DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
+                bats-assert netbase iproute2 procps python3 sed coreutils
+
+.PHONY: all deps test unit bats demo install uninstall clean asan
+all: $(LIB)
+
+$(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(LIB): $(SHIM_OBJ) shim/sockredir.map
+	$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,--version-script=shim/sockredir.map \
+	    -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) $(BSD_LIBS) -ldl
+
+# The unit tests link the pure code without the constructor.
+$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/address.o | $(B)/test
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BSD_LIBS)
+
+# The programs the tests run are plain C, with no flush calls of their own.
+$(B)/test/%: test/%.c | $(B)/test
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+$(B)/obj $(B)/test:
+	mkdir -p $@
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	        || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "make deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	    echo "make deps: missing packages; run as root:"; \
+	    echo "  apt-get install -y$$missing"; exit 1; \
+	fi
+
+test: deps
+	$(MAKE) $(LIB) $(TEST_PROGS)
+	test/run-tests.sh
+
+unit: $(B)/test/unit_config
+	$(B)/test/unit_config
+
+bats: $(LIB) $(TEST_PROGS)
+	bats bats
+
+demo: deps
+	$(MAKE) $(LIB) $(B)/test/legacy $(B)/test/peer
+	test/demo.sh
+
+# The same library and tests with AddressSanitizer and UBSan.
+asan:
+	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    CFLAGS="-O1 -g" build-asan/libsockredir.so build-asan/test/unit_config \
+	    build-asan/test/legacy build-asan/test/peer
+
+install: $(LIB)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockredir.so
+	install -m 644 include/sockredir.h $(DESTDIR)$(INCDIR)/sockredir.h
+	install -m 644 docs/sockredir.7 $(DESTDIR)$(MANDIR)/man7/sockredir.7
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsockredir.so $(DESTDIR)$(INCDIR)/sockredir.h \
+	    $(DESTDIR)$(MANDIR)/man7/sockredir.7
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,77 @@
+/*
+ * sockredir: put an unmodified stdio program's standard input and/or output
+ * on a TCP or Unix-domain stream.  This header holds what other code may rely
+ * on: the variable and mode names, the exit codes, and the parse API used by
+ * the unit tests.  The contract itself is SPEC.md.
+ */
+#ifndef SOCKREDIR_H
+#define SOCKREDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sysexits.h>
+
+#define SOCKREDIR_VERSION "0.1.0"
+
+#define SOCKREDIR_ENV_MODE	"SOCKREDIR_MODE"
+#define SOCKREDIR_ENV_HOST	"SOCKREDIR_HOST"
+#define SOCKREDIR_ENV_PORT	"SOCKREDIR_PORT"
+#define SOCKREDIR_ENV_BUFFER	"SOCKREDIR_BUFFER"
+#define SOCKREDIR_ENV_TIMEOUT	"SOCKREDIR_TIMEOUT"
+#define SOCKREDIR_ENV_LINGER	"SOCKREDIR_LINGER"
+#define SOCKREDIR_ENV_DEBUG	"SOCKREDIR_DEBUG"
+/* Set by the shim for the program's children: "PID:DEV:INO" of the stream. */
+#define SOCKREDIR_ENV_STREAM	"SOCKREDIR_STREAM"
+
+#define SOCKREDIR_DEFAULT_HOST	"localhost"
+#define SOCKREDIR_DEFAULT_PORT	50008
+#define SOCKREDIR_DEFAULT_LINGER_MS 2000
+#define SOCKREDIR_MAX_SECONDS	86400
+#define SOCKREDIR_UNIX_PREFIX	"unix:"
+
+enum sockredir_mode {
+	SOCKREDIR_INACTIVE,
+	SOCKREDIR_OUT,		/* connect; fd 1 */
+	SOCKREDIR_IN,		/* connect; fd 0 */
+	SOCKREDIR_CLIENT,	/* connect; fds 0 and 1 ("both" too) */
+	SOCKREDIR_SERVER,	/* listen, accept one; fds 0 and 1 */
+};
+
+enum sockredir_buffer {
+	SOCKREDIR_BUFFER_LINE,
+	SOCKREDIR_BUFFER_FULL,
+	SOCKREDIR_BUFFER_NONE,
+};
+
+struct sockredir_config {
+	enum sockredir_mode mode;
+	char host[256];		/* brackets of "[::1]" removed */
+	char unix_path[108];	/* set instead of host for "unix:PATH" */
+	int is_unix;
+	unsigned port;		/* 1..65535, service names resolved */
+	enum sockredir_buffer buffer;
+	long timeout_ms;	/* 0: try once / wait forever */
+	long linger_ms;		/* 0: close at once */
+	int debug;
+};
+
+/* Reads an environment variable; getenv(3) in the shim, a table in tests. */
+typedef const char *(*sockredir_getenv_fn)(const char *name);
+
+/*
+ * Fills *config from the environment.  Returns 0, or EX_USAGE with a one-line
+ * reason (naming the variable and quoting its value) in why.  Pure: it reads
+ * only through getenv_fn, plus /etc/services for a port given by name.
+ */
+int sockredir_parse_config(struct sockredir_config *config,
+    sockredir_getenv_fn getenv_fn, char *why, size_t whylen);
+
+/* "DIGITS" or "DIGITS.DIGITS", 0..86400 seconds, rounded up to a millisecond. */
+int sockredir_parse_seconds(const char *text, long *ms);
+
+/* Decimal digits only (leading zeros allowed), within min..max. */
+int sockredir_parse_decimal(const char *text, long min, long max, long *value);
+
+const char *sockredir_mode_name(enum sockredir_mode mode);
+
+#endif

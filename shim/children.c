@@ -1,0 +1,142 @@
+/*
+ * What the program's environment tells its children.  A child that loads the
+ * shim again must not connect again: it finds SOCKREDIR_STREAM, which names
+ * the process that connected and the socket (device and inode) it holds.
+ */
+#include <sys/stat.h>
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+int
+identify_stream(int fd, struct stream_id *id)
+{
+	struct stat status;
+
+	if (fstat(fd, &status) == -1 || !S_ISSOCK(status.st_mode))
+		return -1;
+	id->pid = getpid();
+	id->dev = status.st_dev;
+	id->ino = status.st_ino;
+	return 0;
+}
+
+int
+fd_is_stream(int fd, const struct stream_id *id)
+{
+	struct stat status;
+
+	return fstat(fd, &status) == 0 && S_ISSOCK(status.st_mode) &&
+	    status.st_dev == id->dev && status.st_ino == id->ino;
+}
+
+int
+mark_stream(const struct stream_id *id)
+{
+	char value[64];
+
+	snprintf(value, sizeof(value), "%jd:%ju:%ju", (intmax_t)id->pid,
+	    (uintmax_t)id->dev, (uintmax_t)id->ino);
+	return setenv(SOCKREDIR_ENV_STREAM, value, 1);
+}
+
+/* Set at all means "someone already connected"; garbage matches no fd. */
+int
+inherited_stream(struct stream_id *id)
+{
+	const char *value = getenv(SOCKREDIR_ENV_STREAM);
+	intmax_t pid;
+	uintmax_t dev, ino;
+
+	if (value == NULL || *value == '\0')
+		return 0;
+	memset(id, 0, sizeof(*id));
+	if (sscanf(value, "%jd:%ju:%ju", &pid, &dev, &ino) == 3) {
+		id->pid = (pid_t)pid;
+		id->dev = (dev_t)dev;
+		id->ino = (ino_t)ino;
+	}
+	return 1;
+}
+
+/* ld.so separates LD_PRELOAD entries by blanks or colons. */
+#define PRELOAD_SEPARATORS " :\t"
+
+static int
+is_own_relative_entry(const char *entry, size_t len, const char *self)
+{
+	char path[PATH_MAX], resolved[PATH_MAX];
+
+	if (entry[0] == '/' || memchr(entry, '/', len) == NULL || len >= PATH_MAX)
+		return 0;
+	memcpy(path, entry, len);
+	path[len] = '\0';
+	return realpath(path, resolved) != NULL && strcmp(resolved, self) == 0;
+}
+
+/*
+ * A relative entry ("build/libsockredir.so") stops working for a child that
+ * changes directory; rewrite ours, only ours, as an absolute path, keeping
+ * the separators and the other entries as they were.
+ */
+int
+make_preload_absolute(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+	char self[PATH_MAX], *rewritten, *grown;
+	size_t size, used = 0;
+	Dl_info info;
+	int changed = 0, result;
+
+	if (preload == NULL || dladdr((void *)make_preload_absolute, &info) == 0 ||
+	    info.dli_fname == NULL || realpath(info.dli_fname, self) == NULL)
+		return 0;
+	size = strlen(preload) + 1;
+	if ((rewritten = malloc(size)) == NULL)
+		return -1;
+	for (const char *p = preload; *p != '\0';) {
+		size_t len = strchr(PRELOAD_SEPARATORS, *p) != NULL ? 1 :
+		    strcspn(p, PRELOAD_SEPARATORS);
+		const char *piece = p;
+		size_t piecelen = len;
+
+		if (is_own_relative_entry(p, len, self)) {
+			piece = self;
+			piecelen = strlen(self);
+			size += piecelen;
+			if ((grown = realloc(rewritten, size)) == NULL) {
+				free(rewritten);
+				return -1;
+			}
+			rewritten = grown;
+			changed = 1;
+		}
+		memcpy(rewritten + used, piece, piecelen);
+		used += piecelen;
+		p += len;
+	}
+	rewritten[used] = '\0';
+	result = changed ? setenv("LD_PRELOAD", rewritten, 1) : 0;
+	free(rewritten);
+	return result;
+}
+
+/*
+ * Python buffers its own sys.stdout and ignores stdio's setvbuf; this is the
+ * seed's "run it with -u" done for the user.  A value already set is theirs.
+ */
+int
+set_python_unbuffered(void)
+{
+	const char *value = getenv("PYTHONUNBUFFERED");
+
+	if (value != NULL && *value != '\0')
+		return 0;
+	return setenv("PYTHONUNBUFFERED", "1", 1);
+}

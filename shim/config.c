@@ -1,0 +1,259 @@
+/*
+ * Configuration: the environment, read and validated before any name lookup
+ * or network action.  Pure code: everything comes in through getenv_fn, so the
+ * unit tests drive it with a table and no constructor runs.
+ */
+#include <ctype.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "sockredir.h"
+#include "shim.h"
+
+static const struct {
+	const char *name;
+	enum sockredir_mode mode;
+} mode_names[] = {
+	{ "out", SOCKREDIR_OUT },
+	{ "in", SOCKREDIR_IN },
+	{ "client", SOCKREDIR_CLIENT },
+	{ "both", SOCKREDIR_CLIENT },
+	{ "server", SOCKREDIR_SERVER },
+};
+
+const char *
+sockredir_mode_name(enum sockredir_mode mode)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (mode_names[i].mode == mode)
+			return mode_names[i].name;
+	return "inactive";
+}
+
+/*
+ * A value goes into the error line as "...": escaped so that it cannot break
+ * the line in two or write control bytes to a terminal, and cut short so that
+ * a megabyte of junk still makes a readable line.
+ */
+void
+quote_value(const char *value, char *out, size_t outlen)
+{
+	const size_t shown = 64;
+	size_t n = 0, i;
+
+	for (i = 0; value[i] != '\0' && i < shown && n + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, outlen - n, "\\%c", c);
+		else if (isprint(c))
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", c);
+	}
+	out[n] = '\0';
+	if (value[i] != '\0')
+		strlcat(out, "...", outlen);
+}
+
+static int
+bad_value(char *why, size_t whylen, const char *name, const char *value,
+    const char *reason)
+{
+	char quoted[300];
+
+	quote_value(value, quoted, sizeof(quoted));
+	snprintf(why, whylen, "%s=\"%s\": %s", name, quoted, reason);
+	return EX_USAGE;
+}
+
+int
+sockredir_parse_decimal(const char *text, long min, long max, long *value)
+{
+	long n = 0;
+
+	if (*text == '\0')
+		return -1;
+	for (; *text != '\0'; text++) {
+		if (*text < '0' || *text > '9')
+			return -1;
+		n = n * 10 + (*text - '0');
+		if (n > max)
+			return -1;
+	}
+	if (n < min)
+		return -1;
+	*value = n;
+	return 0;
+}
+
+int
+sockredir_parse_seconds(const char *text, long *ms)
+{
+	const char *point = strchr(text, '.');
+	char whole[16];
+	long seconds, fraction_ms = 0, scale = 100;
+	size_t len = point ? (size_t)(point - text) : strlen(text);
+
+	if (len == 0 || len >= sizeof(whole))
+		return -1;
+	memcpy(whole, text, len);
+	whole[len] = '\0';
+	if (sockredir_parse_decimal(whole, 0, SOCKREDIR_MAX_SECONDS, &seconds) != 0)
+		return -1;
+	if (point != NULL) {
+		const char *digit = point + 1;
+		int rest = 0;
+
+		if (*digit == '\0')
+			return -1;
+		for (; *digit != '\0'; digit++) {
+			if (*digit < '0' || *digit > '9')
+				return -1;
+			if (scale > 0)
+				fraction_ms += (*digit - '0') * scale;
+			else if (*digit != '0')
+				rest = 1;
+			scale /= 10;
+		}
+		/* Round up so that a tiny nonzero time never reads as "off". */
+		fraction_ms += rest;
+	}
+	if (seconds == SOCKREDIR_MAX_SECONDS && fraction_ms > 0)
+		return -1;
+	*ms = seconds * 1000 + fraction_ms;
+	return 0;
+}
+
+static int
+parse_mode(const char *value, enum sockredir_mode *mode)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (strcmp(value, mode_names[i].name) == 0) {
+			*mode = mode_names[i].mode;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_host(struct sockredir_config *config, const char *value, char *why,
+    size_t whylen)
+{
+	size_t len = strlen(value);
+
+	if (strncmp(value, SOCKREDIR_UNIX_PREFIX, strlen(SOCKREDIR_UNIX_PREFIX)) == 0) {
+		const char *path = value + strlen(SOCKREDIR_UNIX_PREFIX);
+
+		if (*path == '\0')
+			return bad_value(why, whylen, SOCKREDIR_ENV_HOST, value,
+			    "no socket path after \"unix:\"");
+		if (strlcpy(config->unix_path, path, sizeof(config->unix_path)) >=
+		    sizeof(config->unix_path))
+			return bad_value(why, whylen, SOCKREDIR_ENV_HOST, value,
+			    "socket path longer than 107 bytes");
+		config->is_unix = 1;
+		return 0;
+	}
+	if (len >= 2 && value[0] == '[' && value[len - 1] == ']') {
+		value++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(config->host))
+		return bad_value(why, whylen, SOCKREDIR_ENV_HOST, value,
+		    len == 0 ? "empty address" : "host name longer than 255 bytes");
+	memcpy(config->host, value, len);
+	config->host[len] = '\0';
+	return 0;
+}
+
+static int
+parse_port(const char *value, unsigned *port)
+{
+	long number;
+	const struct servent *service;
+
+	if (sockredir_parse_decimal(value, 1, 65535, &number) == 0) {
+		*port = (unsigned)number;
+		return 0;
+	}
+	if (strspn(value, "0123456789") == strlen(value))
+		return -1;	/* digits, but out of range */
+	service = getservbyname(value, "tcp");
+	if (service == NULL)
+		return -1;
+	*port = ntohs((uint16_t)service->s_port);
+	return 0;
+}
+
+/* An unset or empty variable (other than MODE) means its default. */
+static const char *
+lookup(sockredir_getenv_fn getenv_fn, const char *name)
+{
+	const char *value = getenv_fn(name);
+
+	return value != NULL && *value != '\0' ? value : NULL;
+}
+
+int
+sockredir_parse_config(struct sockredir_config *config,
+    sockredir_getenv_fn getenv_fn, char *why, size_t whylen)
+{
+	const char *value;
+
+	memset(config, 0, sizeof(*config));
+	config->mode = SOCKREDIR_INACTIVE;
+	strlcpy(config->host, SOCKREDIR_DEFAULT_HOST, sizeof(config->host));
+	config->port = SOCKREDIR_DEFAULT_PORT;
+	config->buffer = SOCKREDIR_BUFFER_LINE;
+	config->linger_ms = SOCKREDIR_DEFAULT_LINGER_MS;
+	why[0] = '\0';
+
+	value = getenv_fn(SOCKREDIR_ENV_MODE);
+	if (value == NULL || *value == '\0')
+		return 0;
+	if (parse_mode(value, &config->mode) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_MODE, value,
+		    "unknown mode (out, in, client, both, server)");
+
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_HOST)) != NULL &&
+	    parse_host(config, value, why, whylen) != 0)
+		return EX_USAGE;
+	if (!config->is_unix &&
+	    (value = lookup(getenv_fn, SOCKREDIR_ENV_PORT)) != NULL &&
+	    parse_port(value, &config->port) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_PORT, value,
+		    "not a port number (1..65535) or a known TCP service");
+
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_BUFFER)) != NULL) {
+		if (strcmp(value, "line") == 0)
+			config->buffer = SOCKREDIR_BUFFER_LINE;
+		else if (strcmp(value, "full") == 0)
+			config->buffer = SOCKREDIR_BUFFER_FULL;
+		else if (strcmp(value, "none") == 0)
+			config->buffer = SOCKREDIR_BUFFER_NONE;
+		else
+			return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
+			    "not one of line, full, none");
+	}
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&
+	    sockredir_parse_seconds(value, &config->timeout_ms) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_TIMEOUT, value,
+		    "not a number of seconds from 0 to 86400 (e.g. 2.5)");
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_LINGER)) != NULL &&
+	    sockredir_parse_seconds(value, &config->linger_ms) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_LINGER, value,
+		    "not a number of seconds from 0 to 86400 (e.g. 2.5)");
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_DEBUG)) != NULL) {
+		if (strcmp(value, "1") == 0)
+			config->debug = 1;
+		else if (strcmp(value, "0") != 0)
+			return bad_value(why, whylen, SOCKREDIR_ENV_DEBUG, value,
+			    "not 1 (on) or 0 (off)");
+	}
+	return 0;
+}

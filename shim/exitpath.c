@@ -1,0 +1,85 @@
+/*
+ * The exit path.  Closing a socket with unread input makes the kernel send a
+ * reset, and the peer then loses output still in flight.  So at exit: flush,
+ * shut down the write side (the peer reads EOF), discard what the peer still
+ * sends until it closes or the linger time passes, and only then close.
+ *
+ * This runs from atexit, not from a destructor: a preloaded library's
+ * destructor runs before stdio's final flush, which would come too late.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static struct stream_id exit_stream;
+static long exit_linger_ms;
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void
+drain_until_peer_closes(int fd, long linger_ms)
+{
+	struct pollfd peer = { .fd = fd, .events = POLLIN };
+	struct timespec start;
+	char discard[65536];
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((left = linger_ms - elapsed_ms(&start)) > 0) {
+		int ready = poll(&peer, 1, (int)left);
+		ssize_t got;
+
+		if (ready == -1 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return;
+		got = read(fd, discard, sizeof(discard));
+		if (got == 0 || (got == -1 && errno != EINTR && errno != EAGAIN))
+			return;
+	}
+}
+
+static void
+finish_conversation(void)
+{
+	int fd;
+
+	/* A forked child inherits this handler; only the connector finishes. */
+	if (getpid() != exit_stream.pid)
+		return;
+	fflush(stdout);
+	if (exit_linger_ms == 0)
+		return;
+	if (fd_is_stream(1, &exit_stream))
+		fd = 1;
+	else if (fd_is_stream(0, &exit_stream))
+		fd = 0;
+	else
+		return;
+	shutdown(fd, SHUT_WR);
+	drain_until_peer_closes(fd, exit_linger_ms);
+	for (fd = 0; fd <= 1; fd++)
+		if (fd_is_stream(fd, &exit_stream))
+			close(fd);
+}
+
+int
+install_exit_path(const struct stream_id *id, long linger_ms)
+{
+	exit_stream = *id;
+	exit_linger_ms = linger_ms;
+	return atexit(finish_conversation);
+}

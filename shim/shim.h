@@ -1,0 +1,51 @@
+/* Internal interfaces between the shim's files; nothing here is exported. */
+#ifndef SOCKREDIR_SHIM_H
+#define SOCKREDIR_SHIM_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
+
+#include "sockredir.h"
+
+/* config.c */
+void quote_value(const char *value, char *out, size_t outlen);
+
+/* address.c: the configured endpoint as a list of socket addresses. */
+int resolve_endpoint(const struct sockredir_config *config,
+    struct addrinfo **list, char *why, size_t whylen);
+void free_endpoint(const struct sockredir_config *config, struct addrinfo *list);
+void describe_endpoint(const struct sockredir_config *config, char *out,
+    size_t outlen);
+void describe_address(const struct sockaddr *address, socklen_t length,
+    char *out, size_t outlen);
+
+/* connect.c: each returns a descriptor (close-on-exec) or -1 with errno set. */
+int remote_connect(const struct addrinfo *list, long timeout_ms);
+int local_listen(const struct addrinfo *list, int *fds, int maxfds);
+int accept_first(int *fds, int nfds, long timeout_ms);
+int clear_stale_unix_socket(const char *path);
+
+/* stdio.c */
+int redirect_stream(int stream, enum sockredir_mode mode);
+void set_stdout_buffering(enum sockredir_buffer buffer);
+void set_nodelay(int stream);
+int mode_redirects_stdout(enum sockredir_mode mode);
+
+/* children.c: what the program's environment tells its children. */
+struct stream_id {
+	pid_t pid;		/* the process that connected */
+	dev_t dev;
+	ino_t ino;
+};
+int identify_stream(int fd, struct stream_id *id);
+int fd_is_stream(int fd, const struct stream_id *id);
+int mark_stream(const struct stream_id *id);
+int inherited_stream(struct stream_id *id);
+int make_preload_absolute(void);
+int set_python_unbuffered(void);
+
+/* exitpath.c */
+int install_exit_path(const struct stream_id *id, long linger_ms);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * The constructor.  It reads like the contract: parse the environment,
+ * connect (or listen and accept), redirect fds 0/1, set stdout's buffering,
+ * tell the children, and arm the exit path; all before main runs.  When it
+ * cannot, it writes one line to stderr and ends the process with a sysexits
+ * code, so that main never runs on the wrong streams.
+ */
+#include <sys/auxv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static const char *
+environment(const char *name)
+{
+	return getenv(name);
+}
+
+static void __attribute__((noreturn))
+fail(int code, const char *why)
+{
+	dprintf(STDERR_FILENO, "sockredir: %s\n", why);
+	_exit(code);
+}
+
+/* Out of descriptors or memory is the system's failure; the rest, the peer's. */
+static int
+failure_code(int error)
+{
+	switch (error) {
+	case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+	case EAFNOSUPPORT: case EPROTONOSUPPORT:
+		return EX_OSERR;
+	default:
+		return EX_UNAVAILABLE;
+	}
+}
+
+static int
+listen_and_accept(const struct sockredir_config *config,
+    const struct addrinfo *list, const char *endpoint, char *why, size_t whylen)
+{
+	int listeners[16], count, stream;
+
+	if (config->is_unix && clear_stale_unix_socket(config->unix_path) == -1) {
+		snprintf(why, whylen, "listen on %s: %s", endpoint,
+		    errno == EEXIST ? "exists and is not a socket; left untouched" :
+		    errno == EADDRINUSE ? "another server is listening there" :
+		    strerror(errno));
+		return -failure_code(errno);
+	}
+	if ((count = local_listen(list, listeners, 16)) == -1) {
+		snprintf(why, whylen, "listen on %s: %s", endpoint, strerror(errno));
+		return -failure_code(errno);
+	}
+	stream = accept_first(listeners, count, config->timeout_ms);
+	if (config->is_unix)
+		unlink(config->unix_path);
+	if (stream == -1 && errno == ETIMEDOUT) {
+		snprintf(why, whylen, "no connection to %s within %ld.%03ld seconds",
+		    endpoint, config->timeout_ms / 1000, config->timeout_ms % 1000);
+		return -EX_UNAVAILABLE;
+	}
+	if (stream == -1) {
+		snprintf(why, whylen, "accept on %s: %s", endpoint, strerror(errno));
+		return -EX_OSERR;
+	}
+	return stream;
+}
+
+/* Returns the connected stream, or minus a sysexits code with why filled. */
+static int
+open_stream(const struct sockredir_config *config, char *why, size_t whylen)
+{
+	struct addrinfo *list;
+	char endpoint[400];
+	int stream, code;
+
+	if ((code = resolve_endpoint(config, &list, why, whylen)) != 0)
+		return -code;
+	describe_endpoint(config, endpoint, sizeof(endpoint));
+	if (config->mode == SOCKREDIR_SERVER)
+		stream = listen_and_accept(config, list, endpoint, why, whylen);
+	else if ((stream = remote_connect(list, config->timeout_ms)) == -1) {
+		snprintf(why, whylen, "connect to %s: %s", endpoint, strerror(errno));
+		stream = -failure_code(errno);
+	}
+	free_endpoint(config, list);
+	return stream;
+}
+
+static void
+report_connection(const struct sockredir_config *config, int stream)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
+	char here[300] = "?", there[300] = "?";
+
+	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == 0)
+		describe_address((struct sockaddr *)&local, locallen, here, sizeof(here));
+	if (getpeername(stream, (struct sockaddr *)&remote, &remotelen) == 0)
+		describe_address((struct sockaddr *)&remote, remotelen, there,
+		    sizeof(there));
+	dprintf(STDERR_FILENO, "sockredir: %s: %s %s, local %s, on fd %s\n",
+	    sockredir_mode_name(config->mode),
+	    config->mode == SOCKREDIR_SERVER ? "accepted" : "connected to",
+	    there, here,
+	    config->mode == SOCKREDIR_OUT ? "1" :
+	    config->mode == SOCKREDIR_IN ? "0" : "0 and 1");
+}
+
+/*
+ * A child, or a program the connector exec'd: the stream is already there.
+ * Keep its buffering while fd 1 is still the stream; the connector itself
+ * (same PID after exec) keeps its exit path.
+ */
+static void
+continue_inherited(const struct stream_id *stream)
+{
+	struct sockredir_config config;
+	char why[512];
+
+	if (sockredir_parse_config(&config, environment, why, sizeof(why)) != 0)
+		return;
+	if (fd_is_stream(STDOUT_FILENO, stream))
+		set_stdout_buffering(config.buffer);
+	if (stream->pid == getpid())
+		install_exit_path(stream, config.linger_ms);
+}
+
+__attribute__((constructor)) static void
+sockredir_init(void)
+{
+	struct sockredir_config config;
+	struct stream_id stream_id;
+	const char *mode = getenv(SOCKREDIR_ENV_MODE);
+	char why[1024];
+	int stream, code;
+
+	if (mode == NULL || *mode == '\0' || getauxval(AT_SECURE))
+		return;
+	if (inherited_stream(&stream_id)) {
+		continue_inherited(&stream_id);
+		return;
+	}
+	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
+		fail(code, why);
+
+	if ((stream = open_stream(&config, why, sizeof(why))) < 0)
+		fail(-stream, why);
+	if (config.debug)
+		report_connection(&config, stream);
+	if (config.buffer != SOCKREDIR_BUFFER_FULL)
+		set_nodelay(stream);
+
+	if (redirect_stream(stream, config.mode) == -1) {
+		snprintf(why, sizeof(why), "dup2: %s", strerror(errno));
+		fail(EX_OSERR, why);
+	}
+	if (mode_redirects_stdout(config.mode)) {
+		set_stdout_buffering(config.buffer);
+		if (config.buffer != SOCKREDIR_BUFFER_FULL)
+			set_python_unbuffered();
+	}
+
+	if (identify_stream(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
+	    STDIN_FILENO, &stream_id) == -1 || mark_stream(&stream_id) == -1 ||
+	    make_preload_absolute() == -1 ||
+	    install_exit_path(&stream_id, config.linger_ms) != 0) {
+		snprintf(why, sizeof(why), "setting up the environment: %s",
+		    strerror(errno));
+		fail(EX_OSERR, why);
+	}
+}

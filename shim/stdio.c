@@ -1,0 +1,81 @@
+/*
+ * Standard I/O set-up: the stream goes on the mode's fds, and stdout gets the
+ * buffering that makes a dialog work.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+int
+mode_redirects_stdout(enum sockredir_mode mode)
+{
+	return mode != SOCKREDIR_IN;
+}
+
+static int
+mode_redirects_stdin(enum sockredir_mode mode)
+{
+	return mode != SOCKREDIR_OUT;
+}
+
+/*
+ * The stream may itself be fd 0 or 1 when the program started with those
+ * closed.  dup2 onto itself would keep close-on-exec, so clear it by hand;
+ * and close the original only if the mode does not keep it.
+ */
+int
+redirect_stream(int stream, enum sockredir_mode mode)
+{
+	int wanted[2] = { mode_redirects_stdin(mode), mode_redirects_stdout(mode) };
+
+	for (int fd = 0; fd <= 1; fd++) {
+		if (!wanted[fd])
+			continue;
+		if (fd == stream) {
+			if (fcntl(fd, F_SETFD, 0) == -1)
+				return -1;
+		} else if (dup2(stream, fd) == -1)
+			return -1;
+	}
+	if (stream > 1 || !wanted[stream])
+		close(stream);
+	return 0;
+}
+
+/*
+ * glibc makes stdout fully buffered when fd 1 is not a terminal, which is
+ * what lets a dialog deadlock: each side waits for a line still sitting in
+ * the other's buffer.  Nothing has been written yet, so setvbuf is allowed.
+ */
+void
+set_stdout_buffering(enum sockredir_buffer buffer)
+{
+	switch (buffer) {
+	case SOCKREDIR_BUFFER_LINE:
+		setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+		break;
+	case SOCKREDIR_BUFFER_FULL:
+		setvbuf(stdout, NULL, _IOFBF, BUFSIZ);
+		break;
+	case SOCKREDIR_BUFFER_NONE:
+		setvbuf(stdout, NULL, _IONBF, 0);
+		break;
+	}
+}
+
+/*
+ * Line buffering already batches a line into one send; Nagle would only hold
+ * a second small line back until the peer's delayed ACK, about 40 ms.  Not a
+ * TCP socket (unix:): the call fails and nothing is lost.
+ */
+void
+set_nodelay(int stream)
+{
+	int on = 1;
+
+	setsockopt(stream, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}

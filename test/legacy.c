@@ -1,0 +1,144 @@
+/*
+ * legacy: an ordinary stdio program that knows nothing of sockets and never
+ * calls fflush.  Its roles are the client side of the seed's five dialogs
+ * (test-socket_stream_redirect.py, Programming Python ch. 12) and a few more
+ * for the tests:
+ *
+ *   1..5        the seed's clients: 1 prints, 2 reads, 3 prints then reads
+ *               (answers on stderr), 4 and 5 read then print
+ *   hello       "legacy main ran" on stderr, "hello" on stdout
+ *   hold        print a line, then wait for one on stdin, then print another
+ *   reply2      for each input line: a result line and a status line
+ *   blast N     write N pseudo-random bytes; "sent N fnv H" on stderr
+ *   fds         "fds: ..." (the open descriptors) on stderr and stdout
+ *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char line[4096];
+
+static const char *
+read_line(void)
+{
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		exit(3);
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+static void
+seed_client(int dialog)
+{
+	int pid = (int)getpid();
+
+	for (int i = 0; i < 3; i++) {
+		switch (dialog) {
+		case 1:
+			printf("client %d: %d\n", pid, i);
+			break;
+		case 2:
+			printf("client %d got [%s]\n", pid, read_line());
+			break;
+		case 3:
+			printf("client %d: %d\n", pid, i);
+			fprintf(stderr, "client %d got [%s]\n", pid, read_line());
+			break;
+		default:
+			printf("client %d got [%s]\n", pid, read_line());
+		}
+	}
+}
+
+static void
+blast(unsigned long long bytes)
+{
+	uint64_t state = 88172645463325252ULL, hash = 0xcbf29ce484222325ULL;
+	unsigned char chunk[8192];
+
+	for (unsigned long long done = 0; done < bytes;) {
+		size_t n = bytes - done < sizeof(chunk) ? (size_t)(bytes - done) :
+		    sizeof(chunk);
+
+		for (size_t i = 0; i < n; i++) {
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			chunk[i] = (unsigned char)state;
+			hash = (hash ^ chunk[i]) * 0x100000001b3ULL;
+		}
+		fwrite(chunk, 1, n, stdout);
+		done += n;
+	}
+	fprintf(stderr, "sent %llu fnv %016jx\n", bytes, (uintmax_t)hash);
+}
+
+static void
+list_fds(void)
+{
+	char list[1024] = "fds:";
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *entry;
+	int fd[256], n = 0;
+
+	if (dir == NULL)
+		exit(4);
+	while ((entry = readdir(dir)) != NULL && n < 256)
+		if (entry->d_name[0] != '.' && atoi(entry->d_name) != dirfd(dir))
+			fd[n++] = atoi(entry->d_name);
+	closedir(dir);
+	for (int i = 0; i < n; i++)	/* readdir's order is the kernel's */
+		for (int j = i + 1; j < n; j++)
+			if (fd[j] < fd[i]) {
+				int t = fd[i];
+				fd[i] = fd[j];
+				fd[j] = t;
+			}
+	for (int i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d", fd[i]);
+	fprintf(stderr, "%s\n", list);
+	printf("%s\n", list);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *role = argc > 1 ? argv[1] : "";
+
+	if (role[0] >= '1' && role[0] <= '5' && role[1] == '\0')
+		seed_client(role[0] - '0');
+	else if (strcmp(role, "hello") == 0) {
+		fprintf(stderr, "legacy main ran\n");
+		printf("hello\n");
+	} else if (strcmp(role, "hold") == 0) {
+		printf("first\n");
+		printf("second [%s]\n", read_line());
+	} else if (strcmp(role, "reply2") == 0) {
+		while (fgets(line, sizeof(line), stdin) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			printf("result %s\n", line);
+			printf("status ok\n");
+		}
+	} else if (strcmp(role, "blast") == 0 && argc > 2)
+		blast(strtoull(argv[2], NULL, 10));
+	else if (strcmp(role, "fds") == 0)
+		list_fds();
+	else if (strcmp(role, "nodelay") == 0) {
+		int on = -1;
+		socklen_t len = sizeof(on);
+
+		getsockopt(1, IPPROTO_TCP, TCP_NODELAY, &on, &len);
+		fprintf(stderr, "nodelay %d\n", on);
+	} else {
+		fprintf(stderr, "legacy: unknown role [%s]\n", role);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,396 @@
+/*
+ * peer: the other end of the tests' conversations.  It listens or connects on
+ * loopback and runs a script given as arguments, one action each:
+ *
+ *   send:TEXT      send TEXT and a newline ({pid} is ours, {line} the last read)
+ *   recv           read one line into {line}
+ *   expect:TEXT    read one line; fail unless it is TEXT
+ *   print:TEXT     print TEXT on our stdout
+ *   dump           print every line until EOF on our stdout
+ *   shut           shut down our write side
+ *   eof            fail unless the next read is EOF
+ *   sink           read to EOF; print "received N fnv H"
+ *   flood:N        send N bytes while reading to EOF; print "received N fnv H"
+ *   turns:N:K      N round trips of one request line and K reply lines;
+ *                  print "turns N ms T"
+ *   noconn         (listen) fail if another connection is waiting
+ *   reset          close with SO_LINGER 0, so the kernel sends a reset
+ *
+ * peer [-t SECONDS] [-r FIFO] listen HOST PORT ACTION...
+ *     listen (PORT 0: any free port), write the port to FIFO when ready,
+ *     accept one connection, run the script.
+ * peer [-t SECONDS] connect HOST PORT ACTION...
+ *     connect (retrying a refused connect for up to SECONDS), run the script.
+ * peer freeport HOST
+ *     print a port that is free on HOST now.
+ *
+ * Every wait is bounded by SECONDS (default 10); a failure is one line on
+ * stderr and exit 1.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int timeout_ms = 10000;
+static int listener = -1, conn = -1;
+static char inbuf[1 << 16];
+static size_t inlen;
+static char line[1 << 16];
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *format, ...)
+{
+	va_list args;
+
+	fprintf(stderr, "peer: ");
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+}
+
+static void
+wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ready;
+
+	while ((ready = poll(&p, 1, timeout_ms)) == -1 && errno == EINTR)
+		;
+	if (ready == 0)
+		die("timed out after %d ms waiting to read", timeout_ms);
+}
+
+/* Fills inbuf; returns 0 at EOF. */
+static ssize_t
+fill(void)
+{
+	ssize_t got;
+
+	wait_readable(conn);
+	got = read(conn, inbuf + inlen, sizeof(inbuf) - inlen);
+	if (got == -1)
+		die("read: %s", strerror(errno));
+	inlen += (size_t)got;
+	return got;
+}
+
+/* Reads one line (without its newline) into line; returns 0 at EOF. */
+static int
+read_line(void)
+{
+	char *newline;
+
+	while ((newline = memchr(inbuf, '\n', inlen)) == NULL) {
+		if (inlen == sizeof(inbuf))
+			die("line too long");
+		if (fill() == 0) {
+			if (inlen > 0)
+				die("EOF after a partial line [%.*s]", (int)inlen, inbuf);
+			return 0;
+		}
+	}
+	*newline = '\0';
+	memcpy(line, inbuf, (size_t)(newline - inbuf) + 1);
+	inlen -= (size_t)(newline - inbuf) + 1;
+	memmove(inbuf, newline + 1, inlen);
+	return 1;
+}
+
+static void
+send_all(const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t sent = send(conn, data, len, MSG_NOSIGNAL);
+
+		if (sent == -1)
+			die("send: %s", strerror(errno));
+		data += sent;
+		len -= (size_t)sent;
+	}
+}
+
+/* TEXT with {pid} and {line} replaced. */
+static void
+expand(const char *text, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (*text != '\0' && n + 1 < outlen) {
+		if (strncmp(text, "{pid}", 5) == 0) {
+			n += (size_t)snprintf(out + n, outlen - n, "%d", (int)getpid());
+			text += 5;
+		} else if (strncmp(text, "{line}", 6) == 0) {
+			n += (size_t)snprintf(out + n, outlen - n, "%s", line);
+			text += 6;
+		} else
+			out[n++] = *text++;
+		if (n >= outlen)
+			n = outlen - 1;
+	}
+	out[n] = '\0';
+}
+
+static uint64_t
+fnv(uint64_t hash, const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ data[i]) * 0x100000001b3ULL;
+	return hash;
+}
+
+static void
+sink(uint64_t sendbytes)
+{
+	uint64_t hash = 0xcbf29ce484222325ULL, received = inlen, sent = 0;
+	static char outbuf[1 << 16];
+	int done = 0;
+
+	memset(outbuf, 'x', sizeof(outbuf));
+	hash = fnv(hash, (unsigned char *)inbuf, inlen);
+	inlen = 0;
+	fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK);
+	while (!done) {
+		struct pollfd p = { .fd = conn, .events = POLLIN |
+		    (sent < sendbytes ? POLLOUT : 0) };
+		int ready = poll(&p, 1, timeout_ms);
+
+		if (ready == 0)
+			die("timed out after %d ms in sink (%ju received)",
+			    timeout_ms, (uintmax_t)received);
+		if (ready == -1)
+			continue;
+		if (p.revents & POLLOUT) {
+			size_t chunk = sendbytes - sent < sizeof(outbuf) ?
+			    (size_t)(sendbytes - sent) : sizeof(outbuf);
+			ssize_t n = send(conn, outbuf, chunk, MSG_NOSIGNAL);
+
+			if (n > 0)
+				sent += (uint64_t)n;
+			else if (n == -1 && errno == EPIPE)
+				sent = sendbytes;	/* they finished reading */
+			else if (n == -1 && errno == ECONNRESET)
+				die("connection reset after %ju bytes received",
+				    (uintmax_t)received);
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(conn, inbuf, sizeof(inbuf));
+
+			if (n > 0) {
+				hash = fnv(hash, (unsigned char *)inbuf, (size_t)n);
+				received += (uint64_t)n;
+			} else if (n == 0)
+				done = 1;
+			else if (errno == ECONNRESET)
+				die("connection reset after %ju bytes received",
+				    (uintmax_t)received);
+			else if (errno != EAGAIN && errno != EINTR)
+				die("read: %s", strerror(errno));
+		}
+	}
+	printf("received %ju fnv %016jx\n", (uintmax_t)received, (uintmax_t)hash);
+	fflush(stdout);
+	fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) & ~O_NONBLOCK);
+}
+
+static void
+turns(long n, long k)
+{
+	char request[64];
+	double start = now_ms();
+
+	for (long i = 0; i < n; i++) {
+		snprintf(request, sizeof(request), "request %ld\n", i);
+		send_all(request, strlen(request));
+		for (long j = 0; j < k; j++)
+			if (!read_line())
+				die("EOF in turn %ld", i);
+	}
+	printf("turns %ld ms %.0f\n", n, now_ms() - start);
+	fflush(stdout);
+}
+
+static void
+run(const char *action)
+{
+	char text[sizeof(line) + 256];
+
+	if (strncmp(action, "send:", 5) == 0) {
+		expand(action + 5, text, sizeof(text) - 1);
+		strcat(text, "\n");
+		send_all(text, strlen(text));
+	} else if (strcmp(action, "recv") == 0) {
+		if (!read_line())
+			die("EOF where a line was expected");
+	} else if (strncmp(action, "expect:", 7) == 0) {
+		expand(action + 7, text, sizeof(text));
+		if (!read_line())
+			die("EOF where [%s] was expected", text);
+		if (strcmp(line, text) != 0)
+			die("expected [%s], got [%s]", text, line);
+	} else if (strncmp(action, "print:", 6) == 0) {
+		expand(action + 6, text, sizeof(text));
+		printf("%s\n", text);
+		fflush(stdout);
+	} else if (strcmp(action, "dump") == 0) {
+		while (read_line())
+			printf("%s\n", line);
+		fflush(stdout);
+	} else if (strcmp(action, "shut") == 0) {
+		shutdown(conn, SHUT_WR);
+	} else if (strcmp(action, "eof") == 0) {
+		if (inlen > 0 || fill() != 0)
+			die("expected EOF, got [%.*s]", (int)inlen, inbuf);
+	} else if (strcmp(action, "sink") == 0) {
+		sink(0);
+	} else if (strncmp(action, "flood:", 6) == 0) {
+		sink(strtoull(action + 6, NULL, 10));
+	} else if (strncmp(action, "turns:", 6) == 0) {
+		char *end;
+		long n = strtol(action + 6, &end, 10);
+
+		turns(n, *end == ':' ? strtol(end + 1, NULL, 10) : 1);
+	} else if (strcmp(action, "noconn") == 0) {
+		int other = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+
+		if (other != -1)
+			die("a second connection arrived");
+	} else if (strcmp(action, "reset") == 0) {
+		struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(conn, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+		close(conn);
+		conn = -1;
+	} else
+		die("unknown action [%s]", action);
+}
+
+static struct addrinfo *
+resolve(const char *host, const char *port, int passive)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) };
+	struct addrinfo *list;
+	int error = getaddrinfo(host, port, &hints, &list);
+
+	if (error != 0)
+		die("%s: %s", host, gai_strerror(error));
+	return list;
+}
+
+static int
+listen_on(const char *host, const char *port, const char *ready)
+{
+	struct addrinfo *address = resolve(host, port, 1);
+	struct sockaddr_storage bound;
+	socklen_t boundlen = sizeof(bound);
+	int on = 1, fd;
+
+	fd = socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		die("socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, address->ai_addr, address->ai_addrlen) == -1 ||
+	    listen(fd, 16) == -1)
+		die("listen on %s port %s: %s", host, port, strerror(errno));
+	freeaddrinfo(address);
+	getsockname(fd, (struct sockaddr *)&bound, &boundlen);
+	if (ready != NULL) {
+		FILE *signal = fopen(ready, "w");
+		int number = bound.ss_family == AF_INET ?
+		    ntohs(((struct sockaddr_in *)&bound)->sin_port) :
+		    ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+
+		if (signal == NULL)
+			die("%s: %s", ready, strerror(errno));
+		fprintf(signal, "%d\n", number);
+		fclose(signal);
+	}
+	return fd;
+}
+
+static int
+connect_to(const char *host, const char *port)
+{
+	struct addrinfo *address = resolve(host, port, 0);
+	double deadline = now_ms() + timeout_ms;
+	int fd;
+
+	for (;;) {
+		fd = socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			die("socket: %s", strerror(errno));
+		if (connect(fd, address->ai_addr, address->ai_addrlen) == 0)
+			break;
+		if (errno != ECONNREFUSED || now_ms() > deadline)
+			die("connect to %s port %s: %s", host, port, strerror(errno));
+		close(fd);
+		poll(NULL, 0, 10);	/* the listener is starting: try again */
+	}
+	freeaddrinfo(address);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *ready = NULL;
+	int opt;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((opt = getopt(argc, argv, "+t:r:")) != -1) {
+		if (opt == 't')
+			timeout_ms = (int)(atof(optarg) * 1000);
+		else if (opt == 'r')
+			ready = optarg;
+		else
+			die("usage: peer [-t SECONDS] [-r FIFO] listen|connect HOST PORT ACTION...");
+	}
+	argv += optind;
+	argc -= optind;
+	alarm((unsigned)(timeout_ms / 1000) * 6 + 10);	/* whatever happens, end */
+	if (argc >= 2 && strcmp(argv[0], "freeport") == 0) {
+		listener = listen_on(argv[1], "0", "/dev/stdout");
+		return 0;
+	}
+	if (argc < 3)
+		die("usage: peer [-t SECONDS] [-r FIFO] listen|connect HOST PORT ACTION...");
+	if (strcmp(argv[0], "listen") == 0) {
+		listener = listen_on(argv[1], argv[2], ready);
+		wait_readable(listener);
+		conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+		if (conn == -1)
+			die("accept: %s", strerror(errno));
+	} else if (strcmp(argv[0], "connect") == 0)
+		conn = connect_to(argv[1], argv[2]);
+	else
+		die("unknown role [%s]", argv[0]);
+	for (int i = 3; i < argc; i++)
+		run(argv[i]);
+	if (conn != -1)
+		close(conn);
+	return 0;
+}
