@@ -1,0 +1,120 @@
+# Shared set-up for the integration tests: real programs, a real peer, on
+# loopback.  Every wait is bounded; only processes started here are killed.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+LIB="${SOCKREDIR_LIB:-$ROOT/build/libsockredir.so}"
+BIN="${SOCKREDIR_TESTBIN:-$ROOT/build/test}"
+PEER="$BIN/peer"
+LEGACY="$BIN/legacy"
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON="$(command -v python3)"
+
+# A test that passes without the shim proves nothing: glibc only warns when a
+# preload cannot be loaded, so check that this one is really loaded.
+require_shim() {
+	[[ -f $LIB ]] || { echo "missing $LIB: run make" >&2; return 1; }
+	local status=0
+	SOCKREDIR_MODE=no-such-mode LD_PRELOAD="$LIB" /bin/true 2>/dev/null || status=$?
+	[[ $status -eq 64 ]] || { echo "$LIB does not load (status $status)" >&2; return 1; }
+}
+
+setup() {
+	require_shim
+	T="$BATS_TEST_TMPDIR"
+	PEER_PID= PROG_PID=
+}
+
+teardown() {
+	local pid
+	for pid in $PEER_PID $PROG_PID; do
+		kill "$pid" 2>/dev/null || true
+	done
+}
+
+# start_peer HOST ACTION...: a listening peer on a free port; sets PORT and
+# PEER_PID.  It reports its port through a FIFO once it is listening.
+start_peer() {
+	local host=$1 fifo="$T/ready"
+	shift
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec {READY_FD}<>"$fifo"
+	"$PEER" -t "${PEER_TIMEOUT:-10}" -r "$fifo" listen "$host" 0 "$@" \
+		>"$T/peer.out" 2>"$T/peer.err" &
+	PEER_PID=$!
+	read -r -t 10 -u "$READY_FD" PORT || { exec {READY_FD}<&-; fail "peer did not start"; }
+	exec {READY_FD}<&-
+}
+
+# connect_peer HOST PORT ACTION...: a peer that connects (retrying while the
+# shimmed server starts) and runs its script in the background.
+connect_peer() {
+	"$PEER" -t "${PEER_TIMEOUT:-10}" connect "$@" >"$T/peer.out" 2>"$T/peer.err" &
+	PEER_PID=$!
+}
+
+free_port() {
+	"$PEER" freeport "${1:-127.0.0.1}"
+}
+
+# start_shimmed VAR=VALUE... -- PROGRAM ARG...: the program with the shim,
+# in the background; PROG_PID is its PID (env execs it).  LD_PRELOAD is set
+# on the program alone, never on a wrapper.
+start_shimmed() {
+	local vars=()
+	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	shift
+	env "${vars[@]}" LD_PRELOAD="${PRELOAD:-$LIB}" "$@" \
+		<"${PROG_STDIN:-/dev/null}" >"$T/prog.out" 2>"$T/prog.err" &
+	PROG_PID=$!
+}
+
+wait_peer() {
+	PEER_STATUS=0
+	wait "$PEER_PID" || PEER_STATUS=$?
+	PEER_PID=
+	if [[ $PEER_STATUS -ne 0 ]]; then
+		echo "peer failed ($PEER_STATUS):" >&2
+		cat "$T/peer.err" >&2
+	fi
+}
+
+wait_prog() {
+	PROG_STATUS=0
+	wait "$PROG_PID" || PROG_STATUS=$?
+	PROG_PID=
+	if grep -q 'cannot be preloaded' "$T/prog.err"; then
+		cat "$T/prog.err" >&2
+		fail "the shim was not loaded"
+	fi
+}
+
+# Both ends finished cleanly.
+wait_both() {
+	wait_peer
+	wait_prog
+	[[ $PEER_STATUS -eq 0 ]] || fail "peer exited $PEER_STATUS"
+	[[ $PROG_STATUS -eq 0 ]] || { cat "$T/prog.err" >&2; fail "program exited $PROG_STATUS"; }
+}
+
+# assert_file_equals FILE EXPECTED: the whole transcript, exactly.
+assert_file_equals() {
+	local actual
+	actual="$(cat "$1")"
+	assert_equal "$actual" "$2"
+}
+
+# A failed start: exactly one line, "sockredir: ...", the given exit code,
+# and main never ran (legacy hello would have said so).
+assert_refused() {
+	local code=$1 pattern=$2
+	assert_equal "$status" "$code"
+	assert_equal "${#lines[@]}" 1
+	assert_line --index 0 --regexp "^sockredir: "
+	assert_line --index 0 --partial "$pattern"
+	refute_output --partial "main ran"
+	refute_output --partial "hello"
+}

@@ -1,0 +1,323 @@
+/*
+ * Unit tests of the pure code: the configuration parser (every variable,
+ * every valid form, every bad value) and the printing of addresses.  No
+ * network and no constructor: the environment is a table.  Output is TAP.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockredir.h"
+#include "shim.h"
+
+#define MAX_VARS 16
+
+static const char *names[MAX_VARS], *values[MAX_VARS];
+static int nvars, tests, failures;
+static struct sockredir_config config;
+static char why[1024];
+
+static const char *
+fake_getenv(const char *name)
+{
+	for (int i = 0; i < nvars; i++)
+		if (strcmp(names[i], name) == 0)
+			return values[i];
+	return NULL;
+}
+
+/* Sets a NULL-terminated list of NAME, VALUE pairs as the whole environment. */
+static void
+environment(const char *first, ...)
+{
+	__builtin_va_list args;
+	const char *name = first;
+
+	nvars = 0;
+	__builtin_va_start(args, first);
+	while (name != NULL && nvars < MAX_VARS) {
+		names[nvars] = name;
+		values[nvars++] = __builtin_va_arg(args, const char *);
+		name = __builtin_va_arg(args, const char *);
+	}
+	__builtin_va_end(args);
+}
+
+static int
+parse(void)
+{
+	return sockredir_parse_config(&config, fake_getenv, why, sizeof(why));
+}
+
+static void
+check(int ok, const char *what, const char *detail)
+{
+	tests++;
+	if (ok)
+		printf("ok %d - %s\n", tests, what);
+	else {
+		failures++;
+		printf("not ok %d - %s\n#   %s\n", tests, what, detail ? detail : "");
+	}
+}
+
+static char detail[2048];
+
+/* A value as a test name shows it: escaped, so TAP stays one line a test. */
+static const char *
+shown(const char *value)
+{
+	static char quoted[2][300];
+	static int which;
+
+	which = !which;
+	quote_value(value, quoted[which], sizeof(quoted[which]));
+	return quoted[which];
+}
+
+#define CHECK(cond, ...) do { \
+	snprintf(detail, sizeof(detail), "failed: %s (why: %s)", #cond, why); \
+	char name_[512]; snprintf(name_, sizeof(name_), __VA_ARGS__); \
+	check((cond), name_, detail); \
+} while (0)
+
+static void
+test_mode(void)
+{
+	static const struct { const char *text; enum sockredir_mode mode; } good[] = {
+		{ "out", SOCKREDIR_OUT }, { "in", SOCKREDIR_IN },
+		{ "client", SOCKREDIR_CLIENT }, { "both", SOCKREDIR_CLIENT },
+		{ "server", SOCKREDIR_SERVER },
+	};
+	static const char *bad[] = { "OUT", "Client", "x", " out", "out ",
+	    "clients", "serve", "both\n", "-", "0" };
+
+	environment(NULL);
+	CHECK(parse() == 0 && config.mode == SOCKREDIR_INACTIVE,
+	    "MODE unset: inactive");
+	environment(SOCKREDIR_ENV_MODE, "", SOCKREDIR_ENV_PORT, "junk", NULL);
+	CHECK(parse() == 0 && config.mode == SOCKREDIR_INACTIVE,
+	    "MODE empty: inactive, and other variables are not validated");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, good[i].text, NULL);
+		CHECK(parse() == 0 && config.mode == good[i].mode,
+		    "MODE=%s is accepted", good[i].text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, bad[i], NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, SOCKREDIR_ENV_MODE) != NULL,
+		    "MODE=\"%s\" is EX_USAGE naming the variable", shown(bad[i]));
+	}
+}
+
+static void
+test_defaults(void)
+{
+	environment(SOCKREDIR_ENV_MODE, "client", NULL);
+	CHECK(parse() == 0 && strcmp(config.host, "localhost") == 0 &&
+	    config.port == 50008 && !config.is_unix &&
+	    config.buffer == SOCKREDIR_BUFFER_LINE && config.timeout_ms == 0 &&
+	    config.linger_ms == 2000 && config.debug == 0,
+	    "defaults: localhost, 50008, line, no timeout, linger 2 s, silent");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_HOST, "",
+	    SOCKREDIR_ENV_PORT, "", SOCKREDIR_ENV_BUFFER, "",
+	    SOCKREDIR_ENV_TIMEOUT, "", SOCKREDIR_ENV_LINGER, "",
+	    SOCKREDIR_ENV_DEBUG, "", NULL);
+	CHECK(parse() == 0 && strcmp(config.host, "localhost") == 0 &&
+	    config.port == 50008 && config.buffer == SOCKREDIR_BUFFER_LINE &&
+	    config.timeout_ms == 0 && config.linger_ms == 2000 && !config.debug,
+	    "an empty variable other than MODE means its default");
+}
+
+static void
+test_host(void)
+{
+	static const struct { const char *text, *host; } good[] = {
+		{ "127.0.0.1", "127.0.0.1" }, { "::1", "::1" }, { "[::1]", "::1" },
+		{ "[fe80::1%lo]", "fe80::1%lo" }, { "example.invalid", "example.invalid" },
+		{ "0.0.0.0", "0.0.0.0" }, { "::", "::" },
+	};
+	char longname[400];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_HOST,
+		    good[i].text, NULL);
+		CHECK(parse() == 0 && strcmp(config.host, good[i].host) == 0 &&
+		    !config.is_unix, "HOST=%s is host %s", good[i].text, good[i].host);
+	}
+	environment(SOCKREDIR_ENV_MODE, "server", SOCKREDIR_ENV_HOST,
+	    "unix:/tmp/sockredir.sock", SOCKREDIR_ENV_PORT, "not-a-port", NULL);
+	CHECK(parse() == 0 && config.is_unix &&
+	    strcmp(config.unix_path, "/tmp/sockredir.sock") == 0,
+	    "HOST=unix:PATH is a Unix socket, and PORT is then ignored");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_HOST, "unix:", NULL);
+	CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_HOST=\"unix:\"") != NULL,
+	    "HOST=unix: without a path is EX_USAGE");
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	memcpy(longname, "unix:/", 6);
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_HOST, longname, NULL);
+	CHECK(parse() == EX_USAGE, "a unix: path longer than sun_path is EX_USAGE");
+	memset(longname, 'a', sizeof(longname) - 1);
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_HOST, longname, NULL);
+	CHECK(parse() == EX_USAGE, "a host name longer than 255 bytes is EX_USAGE");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_HOST, "[]", NULL);
+	CHECK(parse() == EX_USAGE, "HOST=[] is EX_USAGE");
+}
+
+static void
+test_port(void)
+{
+	static const struct { const char *text; unsigned port; } good[] = {
+		{ "1", 1 }, { "65535", 65535 }, { "50008", 50008 }, { "00080", 80 },
+		{ "0000000000000000000000001", 1 }, { "http", 80 }, { "echo", 7 },
+	};
+	static const char *bad[] = { "0", "65536", "-1", "+1", "abc", "1e3",
+	    "1234567890123456789012345", " 80", "80 ", "0x10", "8080a",
+	    "no-such-service-here", "99999999999999999999", "1.0", "http\n" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "out", SOCKREDIR_ENV_PORT,
+		    good[i].text, NULL);
+		CHECK(parse() == 0 && config.port == good[i].port,
+		    "PORT=%s is port %u", good[i].text, good[i].port);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "out", SOCKREDIR_ENV_PORT, bad[i], NULL);
+		CHECK(parse() == EX_USAGE && strncmp(why, "SOCKREDIR_PORT=\"", 16) == 0,
+		    "PORT=\"%s\" is EX_USAGE naming the variable", shown(bad[i]));
+	}
+}
+
+static void
+test_buffer(void)
+{
+	static const struct { const char *text; enum sockredir_buffer buffer; } good[] = {
+		{ "line", SOCKREDIR_BUFFER_LINE }, { "full", SOCKREDIR_BUFFER_FULL },
+		{ "none", SOCKREDIR_BUFFER_NONE },
+	};
+	static const char *bad[] = { "Line", "lines", "0", "weird", "full " };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_BUFFER,
+		    good[i].text, NULL);
+		CHECK(parse() == 0 && config.buffer == good[i].buffer,
+		    "BUFFER=%s is accepted", good[i].text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_BUFFER,
+		    bad[i], NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_BUFFER") != NULL,
+		    "BUFFER=\"%s\" is EX_USAGE", bad[i]);
+	}
+}
+
+static void
+test_seconds(void)
+{
+	static const struct { const char *text; long ms; } good[] = {
+		{ "0", 0 }, { "2", 2000 }, { "2.5", 2500 }, { "0.001", 1 },
+		{ "0.0001", 1 }, { "0.0000", 0 }, { "007", 7000 }, { "1.250", 1250 },
+		{ "86400", 86400000 }, { "86400.000", 86400000 },
+	};
+	static const char *bad[] = { "1e3", "1.5s", "0x10", ".5", "5.", "-1", "+1",
+	    " 1", "1 ", "inf", "nan", "1.2.3", "86400.001", "86401",
+	    "1234567890123456789012345", "1,5", "", NULL };
+	static const char *variables[] = { SOCKREDIR_ENV_TIMEOUT, SOCKREDIR_ENV_LINGER };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		long ms = -1;
+
+		CHECK(sockredir_parse_seconds(good[i].text, &ms) == 0 &&
+		    ms == good[i].ms, "seconds \"%s\" are %ld ms", good[i].text,
+		    good[i].ms);
+	}
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		long ms = -1;
+
+		CHECK(sockredir_parse_seconds(bad[i], &ms) == -1 && ms == -1,
+		    "seconds \"%s\" are a bad value", bad[i]);
+	}
+	for (size_t v = 0; v < 2; v++) {
+		environment(SOCKREDIR_ENV_MODE, "client", variables[v], "2.5", NULL);
+		CHECK(parse() == 0 && (v == 0 ? config.timeout_ms : config.linger_ms)
+		    == 2500, "%s=2.5 is 2500 ms", variables[v]);
+		environment(SOCKREDIR_ENV_MODE, "client", variables[v], "1.5s", NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, variables[v]) != NULL &&
+		    strstr(why, "\"1.5s\"") != NULL,
+		    "%s=1.5s is EX_USAGE naming the variable and quoting the value",
+		    variables[v]);
+	}
+}
+
+static void
+test_debug(void)
+{
+	static const char *bad[] = { "yes", "2", "true", "01", " 1" };
+
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_DEBUG, "1", NULL);
+	CHECK(parse() == 0 && config.debug == 1, "DEBUG=1 is on");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_DEBUG, "0", NULL);
+	CHECK(parse() == 0 && config.debug == 0, "DEBUG=0 is off");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_DEBUG, bad[i], NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_DEBUG") != NULL,
+		    "DEBUG=\"%s\" is EX_USAGE", bad[i]);
+	}
+}
+
+static void
+test_error_lines(void)
+{
+	char *huge = malloc(1 << 20);
+
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_PORT, "8\n0\"\x01", NULL);
+	CHECK(parse() == EX_USAGE && strchr(why, '\n') == NULL &&
+	    strstr(why, "\"8\\x0a0\\\"\\x01\"") != NULL,
+	    "a bad value is quoted with its control bytes and quotes escaped");
+	memset(huge, '9', (1 << 20) - 1);
+	huge[(1 << 20) - 1] = '\0';
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_LINGER, huge, NULL);
+	CHECK(parse() == EX_USAGE && strlen(why) < 200 && strstr(why, "...\"") != NULL,
+	    "a 1 MiB bad value gives a short line, cut with ...");
+	environment(SOCKREDIR_ENV_MODE, huge, NULL);
+	CHECK(parse() == EX_USAGE && strlen(why) < 200, "a 1 MiB bad MODE gives a short line");
+	free(huge);
+}
+
+static void
+test_describe_address(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
+	char text[128];
+
+	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+	describe_address((struct sockaddr *)&in, sizeof(in), text, sizeof(text));
+	CHECK(strcmp(text, "127.0.0.1 port 80") == 0, "an IPv4 address is printed plainly");
+	inet_pton(AF_INET6, "::1", &in6.sin6_addr);
+	describe_address((struct sockaddr *)&in6, sizeof(in6), text, sizeof(text));
+	CHECK(strcmp(text, "::1 port 443") == 0, "an IPv6 address has no brackets");
+	inet_pton(AF_INET6, "::ffff:127.0.0.2", &in6.sin6_addr);
+	describe_address((struct sockaddr *)&in6, sizeof(in6), text, sizeof(text));
+	CHECK(strcmp(text, "127.0.0.2 port 443") == 0,
+	    "an IPv4-mapped IPv6 address is printed as IPv4");
+}
+
+int
+main(void)
+{
+	test_mode();
+	test_defaults();
+	test_host();
+	test_port();
+	test_buffer();
+	test_seconds();
+	test_debug();
+	test_error_lines();
+	test_describe_address();
+	printf("1..%d\n", tests);
+	return failures != 0;
+}
