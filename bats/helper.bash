@@ -67,8 +67,19 @@ start_shimmed() {
 	local vars=()
 	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
 	shift
-	env "${vars[@]}" LD_PRELOAD="${PRELOAD:-$LIB}" "$@" \
-		<"${PROG_STDIN:-/dev/null}" >"$T/prog.out" 2>"$T/prog.err" &
+	(
+		# The program starts with fds 0, 1, 2 only, not bats' own.
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-"
+		done
+		exec <"${PROG_STDIN:-/dev/null}" >"$T/prog.out" 2>"$T/prog.err"
+		# CLOSE_FDS="0 1": the program starts with those closed.
+		for fd in ${CLOSE_FDS:-}; do
+			eval "exec $fd>&-"
+		done
+		exec env "${vars[@]}" LD_PRELOAD="${PRELOAD:-$LIB}" "$@"
+	) &
 	PROG_PID=$!
 }
 

@@ -274,7 +274,10 @@ run(const char *action)
 
 		turns(n, *end == ':' ? strtol(end + 1, NULL, 10) : 1);
 	} else if (strcmp(action, "noconn") == 0) {
-		int other = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+		int other;
+
+		fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
+		other = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 
 		if (other != -1)
 			die("a second connection arrived");

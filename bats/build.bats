@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# The build's own promises: what the library exports, where it installs, the
+# manual page, and a clean build with the sanitizers.
+
+load helper
+
+@test "the library exports no symbol into the host program" {
+	run nm -D --defined-only "$LIB"
+	assert_success
+	assert_output ""
+}
+
+@test "the library is built with libbsd and loads nothing else unusual" {
+	run ldd "$LIB"
+	assert_output --partial "libbsd.so"
+}
+
+@test "make install honours PREFIX and DESTDIR" {
+	run make -C "$ROOT" install DESTDIR="$T/root" PREFIX=/opt/sr
+	assert_success
+	[[ -x $T/root/opt/sr/lib/libsockredir.so ]]
+	[[ -f $T/root/opt/sr/include/sockredir.h ]]
+	[[ -f $T/root/opt/sr/share/man/man7/sockredir.7 ]]
+}
+
+@test "the manual page renders without warnings" {
+	run env LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$ROOT/docs/sockredir.7"
+	assert_success
+	assert_output --partial "SOCKREDIR_MODE"
+	run sh -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$ROOT/docs/sockredir.7' 2>&1 >/dev/null"
+	assert_output ""
+}
+
+@test "the build passes with -fsanitize=address,undefined, and so do the unit tests" {
+	run make -C "$ROOT" asan
+	assert_success
+	run "$ROOT/build-asan/test/unit_config"
+	assert_success
+	refute_output --partial "not ok"
+	refute_output --partial "runtime error"
+}

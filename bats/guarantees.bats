@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# The contract's Guarantees: children, exit without loss, IPv6 and loopback,
+# descriptors, the environment the children see.
+
+load helper
+
+@test "children never connect again: sh and its commands share one connection" {
+	start_peer 127.0.0.1 dump noconn
+	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- sh -c 'echo one; /bin/echo two; printf "three\n"'
+	wait_both
+	assert_file_equals "$T/peer.out" "one
+two
+three"
+}
+
+@test "a child gets line buffering while its stdout is still the socket" {
+	PEER_TIMEOUT=3 start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- sh -c "\"$LEGACY\" hold; true"
+	wait_both
+}
+
+@test "exit without loss: 8 MiB written, 1 MiB unread, every byte arrives, 10 times" {
+	for i in $(seq 10); do
+		start_peer 127.0.0.1 flood:1048576
+		start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+			-- "$LEGACY" blast 8388608
+		wait_both
+		run cat "$T/prog.err"
+		assert_output --regexp '^sent 8388608 fnv [0-9a-f]{16}$'
+		local sent=${output##* }
+		assert_file_equals "$T/peer.out" "received 8388608 fnv $sent"
+	done
+}
+
+@test "exit without loss holds after the connecting process execs another program" {
+	start_peer 127.0.0.1 flood:1048576
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- sh -c "exec \"$LEGACY\" blast 8388608"
+	wait_both
+	run cat "$T/prog.err"
+	local sent=${output##* }
+	assert_file_equals "$T/peer.out" "received 8388608 fnv $sent"
+}
+
+@test "LINGER=0 closes at once: the exit path does not wait for the peer" {
+	# The peer never closes until the program has gone; with the default
+	# linger the program would wait 2 s, with 0 it must not wait at all.
+	PEER_TIMEOUT=5 start_peer 127.0.0.1 expect:hello eof
+	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		SOCKREDIR_LINGER=0 -- "$LEGACY" hello
+	wait_both
+}
+
+@test "IPv6: client to ::1 and to [::1]" {
+	for host in ::1 '[::1]'; do
+		start_peer ::1 expect:first send:six 'expect:second [six]' eof
+		start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST="$host" SOCKREDIR_PORT="$PORT" \
+			-- "$LEGACY" hold
+		wait_both
+	done
+}
+
+@test "IPv6: server on ::1" {
+	local port
+	port=$(free_port ::1)
+	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST='[::1]' SOCKREDIR_PORT="$port" \
+		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" fds
+	connect_peer ::1 "$port" 'expect:fds: 0 1 2' eof
+	wait_both
+}
+
+@test "server binds loopback by default, not every interface" {
+	local port listening
+	port=$(free_port)
+	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=10 \
+		-- "$LEGACY" hello
+	# Wait (bounded) until the listener shows, then read its addresses.
+	for _ in $(seq 200); do
+		listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
+		[[ -n $listening ]] && break
+		sleep 0.05
+	done
+	[[ -n $listening ]] || fail "the server never listened"
+	while read -r address; do
+		[[ $address == 127.0.0.1:$port || $address == "[::1]:$port" ]] ||
+			fail "listening on $address"
+	done <<<"$listening"
+	connect_peer 127.0.0.1 "$port" expect:hello eof
+	wait_both
+}
+
+@test "no descriptor leaks: a server-mode program holds only fds 0, 1, 2" {
+	local port
+	port=$(free_port)
+	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
+		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" fds
+	connect_peer 127.0.0.1 "$port" 'expect:fds: 0 1 2' eof
+	wait_both
+}
+
+@test "no descriptor leaks: a client-mode program holds only fds 0, 1, 2" {
+	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- "$LEGACY" fds
+	wait_both
+}
+
+@test "started with fd 0 closed, out mode keeps fd 0 closed" {
+	start_peer 127.0.0.1 'expect:fds: 1 2' eof
+	CLOSE_FDS=0 start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
+	wait_both
+}
+
+@test "started with fd 1 closed, in mode keeps fd 1 closed" {
+	start_peer 127.0.0.1 eof
+	CLOSE_FDS=1 start_shimmed SOCKREDIR_MODE=in SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
+	wait_both
+	assert_file_equals "$T/prog.err" "fds: 0 2"
+}
+
+@test "started with fds 0 and 1 closed, client mode puts the socket on both" {
+	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	CLOSE_FDS="0 1" start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
+	wait_both
+}
+
+@test "started with fd 2 closed, client mode leaves it closed and still converses" {
+	start_peer 127.0.0.1 'expect:fds: 0 1' eof
+	CLOSE_FDS=2 start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
+	wait_both
+}
+
+@test "a relative LD_PRELOAD entry is made absolute for children; other entries kept" {
+	local libm
+	libm=$(ldconfig -p | awk '/libm\.so\.6 .*x86-64/ {print $NF; exit}')
+	[[ -n $libm ]] || libm=$(ldconfig -p | awk '/libm\.so\.6/ {print $NF; exit}')
+	start_peer 127.0.0.1 dump
+	(cd "$ROOT" && PRELOAD="$libm:build/libsockredir.so" start_shimmed \
+		SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- sh -c 'cd / && echo "$LD_PRELOAD" && /bin/echo child' && wait_prog \
+		&& [[ $PROG_STATUS -eq 0 ]])
+	wait_peer
+	assert_file_equals "$T/peer.out" "$libm:$ROOT/build/libsockredir.so
+child"
+}
+
+@test "DEBUG=1 adds one stderr line for the connection, and nothing to stdout" {
+	start_peer 127.0.0.1 expect:hello eof
+	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		SOCKREDIR_DEBUG=1 -- "$LEGACY" hello
+	wait_both
+	run cat "$T/prog.err"
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp "^sockredir: out: connected to 127\.0\.0\.1 port $PORT, local 127\.0\.0\.1 port [0-9]+, on fd 1$"
+	assert_line --index 1 "legacy main ran"
+}
+
+@test "the tests cannot pass without the shim: unloaded, the peer gets nothing" {
+	# glibc only warns when a preload is missing and runs the program on its
+	# own stdio; wait_prog turns that warning into a failure.
+	start_peer 127.0.0.1 eof
+	PRELOAD=/nonexistent/libsockredir.so start_shimmed SOCKREDIR_MODE=out \
+		SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" -- "$LEGACY" hello
+	wait "$PROG_PID" || true
+	assert_file_equals "$T/prog.out" "hello"
+	run wait_prog
+	assert_failure
+	assert_output --partial "the shim was not loaded"
+	kill "$PEER_PID"
+}

@@ -1,0 +1,59 @@
+#!/bin/sh
+# make demo: the seed's five dialogs (Programming Python, ch. 12), live, with
+# an unmodified C program that never calls fflush playing the seed's client.
+# The server side is the test peer; both print what the seed's script prints.
+set -eu
+cd "$(dirname "$0")/.."
+LIB=$PWD/build/libsockredir.so
+PEER=build/test/peer
+LEGACY=build/test/legacy
+
+# The client may start before its server: SOCKREDIR_TIMEOUT retries the connect.
+client() {
+	mode=$1 port=$2
+	shift 2
+	env SOCKREDIR_MODE="$mode" SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
+	    SOCKREDIR_TIMEOUT=5 LD_PRELOAD="$LIB" "$@"
+}
+dialog() {
+	printf '\n== dialog %s: %s\n' "$1" "$2"
+	port=$($PEER freeport 127.0.0.1)
+}
+
+dialog 1 "client output to the server (mode out)"
+$PEER -t 10 listen 127.0.0.1 "$port" \
+    recv 'print:server {pid} got [{line}]' recv 'print:server {pid} got [{line}]' \
+    recv 'print:server {pid} got [{line}]' eof &
+client out "$port" $LEGACY 1
+wait
+
+dialog 2 "server output to the client's input (mode in)"
+$PEER -t 10 listen 127.0.0.1 "$port" \
+    'send:server {pid}: 0' 'send:server {pid}: 1' 'send:server {pid}: 2' eof &
+client in "$port" $LEGACY 2
+wait
+
+dialog 3 "client prints, then reads the reply (mode client); replies on stderr"
+$PEER -t 10 listen 127.0.0.1 "$port" \
+    recv 'send:server {pid} got [{line}]' recv 'send:server {pid} got [{line}]' \
+    recv 'send:server {pid} got [{line}]' eof &
+client client "$port" $LEGACY 3 2>&1
+wait
+
+dialog 4 "the program is the socket server (mode server)"
+env SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
+    SOCKREDIR_TIMEOUT=10 LD_PRELOAD="$LIB" $LEGACY 4 &
+$PEER -t 10 connect 127.0.0.1 "$port" \
+    'send:server {pid}: 0' recv 'print:server {pid} got [{line}]' \
+    'send:server {pid}: 1' recv 'print:server {pid} got [{line}]' \
+    'send:server {pid}: 2' recv 'print:server {pid} got [{line}]' eof
+wait
+
+dialog 5 "the server speaks first (mode client)"
+$PEER -t 10 listen 127.0.0.1 "$port" \
+    'send:server {pid}: 0' recv 'print:server {pid} got [{line}]' \
+    'send:server {pid}: 1' recv 'print:server {pid} got [{line}]' \
+    'send:server {pid}: 2' recv 'print:server {pid} got [{line}]' eof &
+client client "$port" $LEGACY 5
+wait
+printf '\nAll five dialogs ran on an unmodified program with no flush calls.\n'
