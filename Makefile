@@ -26,7 +26,7 @@ TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer
 
 # Packages a fresh Debian machine needs for the build and the tests.
 DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
-                bats-assert netbase iproute2 procps python3 sed coreutils
+                bats-assert netbase iproute2 procps python3 sed coreutils man-db
 
 .PHONY: all deps test unit bats demo install uninstall clean asan
 all: $(LIB)
