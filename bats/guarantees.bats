@@ -174,3 +174,14 @@ child"
 	assert_output --partial "the shim was not loaded"
 	kill "$PEER_PID"
 }
+
+@test "a stream created as fd 0 or 1 is inherited across exec (close-on-exec cleared)" {
+	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	CLOSE_FDS="0 1" start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" -- sh -c "exec \"$LEGACY\" fds"
+	wait_both
+	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	CLOSE_FDS=1 start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" -- sh -c "exec \"$LEGACY\" fds"
+	wait_both
+}

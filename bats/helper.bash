@@ -34,15 +34,15 @@ teardown() {
 	done
 }
 
-# start_peer HOST ACTION...: a listening peer on a free port; sets PORT and
-# PEER_PID.  It reports its port through a FIFO once it is listening.
+# start_peer HOST ACTION...: a listening peer on a free port (or PEER_PORT);
+# sets PORT and PEER_PID.  It reports its port through a FIFO once listening.
 start_peer() {
 	local host=$1 fifo="$T/ready"
 	shift
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	exec {READY_FD}<>"$fifo"
-	"$PEER" -t "${PEER_TIMEOUT:-10}" -r "$fifo" listen "$host" 0 "$@" \
+	"$PEER" -t "${PEER_TIMEOUT:-10}" -r "$fifo" listen "$host" "${PEER_PORT:-0}" "$@" \
 		>"$T/peer.out" 2>"$T/peer.err" &
 	PEER_PID=$!
 	read -r -t 10 -u "$READY_FD" PORT || { exec {READY_FD}<&-; fail "peer did not start"; }

@@ -29,6 +29,7 @@
  */
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
@@ -291,17 +292,33 @@ run(const char *action)
 		die("unknown action [%s]", action);
 }
 
+/* "unix:PATH" is a Unix-domain socket; anything else a numeric address. */
 static struct addrinfo *
 resolve(const char *host, const char *port, int passive)
 {
+	static struct sockaddr_un un = { .sun_family = AF_UNIX };
+	static struct addrinfo unix_address = { .ai_family = AF_UNIX,
+	    .ai_socktype = SOCK_STREAM, .ai_addrlen = sizeof(un),
+	    .ai_addr = (struct sockaddr *)&un };
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) };
 	struct addrinfo *list;
-	int error = getaddrinfo(host, port, &hints, &list);
+	int error;
 
-	if (error != 0)
+	if (strncmp(host, "unix:", 5) == 0) {
+		strncpy(un.sun_path, host + 5, sizeof(un.sun_path) - 1);
+		return &unix_address;
+	}
+	if ((error = getaddrinfo(host, port, &hints, &list)) != 0)
 		die("%s: %s", host, gai_strerror(error));
 	return list;
+}
+
+static void
+release(struct addrinfo *address)
+{
+	if (address->ai_family != AF_UNIX)
+		freeaddrinfo(address);
 }
 
 static int
@@ -319,11 +336,12 @@ listen_on(const char *host, const char *port, const char *ready)
 	if (bind(fd, address->ai_addr, address->ai_addrlen) == -1 ||
 	    listen(fd, 16) == -1)
 		die("listen on %s port %s: %s", host, port, strerror(errno));
-	freeaddrinfo(address);
+	release(address);
 	getsockname(fd, (struct sockaddr *)&bound, &boundlen);
 	if (ready != NULL) {
 		FILE *signal = fopen(ready, "w");
-		int number = bound.ss_family == AF_INET ?
+		int number = bound.ss_family == AF_UNIX ? 0 :
+		    bound.ss_family == AF_INET ?
 		    ntohs(((struct sockaddr_in *)&bound)->sin_port) :
 		    ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
 
@@ -348,12 +366,12 @@ connect_to(const char *host, const char *port)
 			die("socket: %s", strerror(errno));
 		if (connect(fd, address->ai_addr, address->ai_addrlen) == 0)
 			break;
-		if (errno != ECONNREFUSED || now_ms() > deadline)
+		if ((errno != ECONNREFUSED && errno != ENOENT) || now_ms() > deadline)
 			die("connect to %s port %s: %s", host, port, strerror(errno));
 		close(fd);
 		poll(NULL, 0, 10);	/* the listener is starting: try again */
 	}
-	freeaddrinfo(address);
+	release(address);
 	return fd;
 }
 

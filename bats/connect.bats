@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# Connecting and listening beyond plain TCP: retry with a timeout, and
+# Unix-domain sockets with their stale-socket rules.
+
+load helper
+
+@test "TIMEOUT: a client started before its listener retries until it is there" {
+	local port
+	port=$(free_port)
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
+		SOCKREDIR_TIMEOUT=20 -- "$LEGACY" hold
+	# The program is already trying; the listener comes afterwards.
+	PEER_PORT=$port start_peer 127.0.0.1 expect:first send:late 'expect:second [late]' eof
+	wait_both
+}
+
+@test "TIMEOUT: a client gives up after the timeout with EX_UNAVAILABLE" {
+	local port
+	port=$(free_port)
+	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=0.3 LD_PRELOAD="$LIB" "$LEGACY" hello
+	assert_refused 69 "Connection refused"
+}
+
+@test "unix: a client converses over a Unix socket, PORT ignored" {
+	start_peer "unix:$T/s" expect:first send:u 'expect:second [u]' eof
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST="unix:$T/s" SOCKREDIR_PORT=junk \
+		-- "$LEGACY" hold
+	wait_both
+}
+
+@test "unix: a client whose path does not exist is EX_UNAVAILABLE" {
+	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST="unix:$T/none" \
+		LD_PRELOAD="$LIB" "$LEGACY" hello
+	assert_refused 69 "unix:$T/none: No such file or directory"
+}
+
+@test "unix: a server accepts one client and removes its socket file" {
+	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST="unix:$T/s" SOCKREDIR_TIMEOUT=10 \
+		-- "$LEGACY" 4
+	connect_peer "unix:$T/s" 0 send:a recv 'print:{line}' send:b recv 'print:{line}' \
+		send:c recv 'print:{line}' eof
+	local client=$PROG_PID
+	wait_both
+	assert_file_equals "$T/peer.out" "client $client got [a]
+client $client got [b]
+client $client got [c]"
+	[[ ! -e $T/s ]]
+}
+
+@test "unix: a server replaces a stale socket left by a dead server" {
+	"$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/s"
+	[[ -S $T/s ]]
+	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST="unix:$T/s" SOCKREDIR_TIMEOUT=10 \
+		-- "$LEGACY" hello
+	connect_peer "unix:$T/s" 0 expect:hello eof
+	wait_both
+}
+
+@test "unix: a server refuses a path someone listens on, and leaves it in place" {
+	# The shim tells a live listener from a stale socket by connecting to
+	# it: the listener sees one connection that closes at once.
+	start_peer "unix:$T/s" eof
+	run timeout 20 env SOCKREDIR_MODE=server SOCKREDIR_HOST="unix:$T/s" \
+		LD_PRELOAD="$LIB" "$LEGACY" hello
+	assert_refused 69 "another server is listening there"
+	wait_peer
+	assert_equal "$PEER_STATUS" 0
+	[[ -S $T/s ]]
+}
+
+@test "unix: a server never removes what is not a socket: file, directory, FIFO, symlink" {
+	echo precious >"$T/file"
+	mkdir "$T/dir"
+	mkfifo "$T/fifo"
+	"$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale"
+	ln -s "$T/stale" "$T/link"
+	for path in file dir fifo link; do
+		run timeout 20 env SOCKREDIR_MODE=server SOCKREDIR_HOST="unix:$T/$path" \
+			LD_PRELOAD="$LIB" "$LEGACY" hello
+		assert_refused 69 "exists and is not a socket; left untouched"
+	done
+	assert_file_equals "$T/file" precious
+	[[ -d $T/dir && -p $T/fifo && -L $T/link && -S $T/stale ]]
+}
