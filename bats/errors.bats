@@ -98,3 +98,22 @@ hello"
 	assert_output "legacy main ran
 hello"
 }
+
+@test "a failing system call is EX_OSERR (71): accept with no descriptor left" {
+	# With a limit of 4 descriptors the listener takes the last one, so the
+	# accept of the arriving client fails with EMFILE.
+	local port
+	port=$(free_port)
+	(
+		ulimit -n 4
+		exec env SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
+			SOCKREDIR_TIMEOUT=10 LD_PRELOAD="$LIB" "$LEGACY" hello
+	) >"$T/prog.out" 2>"$T/prog.err" 3>&- 4>&- &
+	PROG_PID=$!
+	connect_peer 127.0.0.1 "$port"
+	wait_peer
+	wait_prog
+	run cat "$T/prog.out" "$T/prog.err"
+	status=$PROG_STATUS
+	assert_refused 71 "accept on 127.0.0.1 port $port: Too many open files"
+}
