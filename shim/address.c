@@ -101,42 +101,49 @@ describe_endpoint(const struct sockredir_config *config, char *out, size_t outle
 	}
 }
 
-/* An IPv4 peer of an IPv6 socket is printed as IPv4, as UCSPI does. */
+/*
+ * The IP address as inet_ntop prints it, and the port.  An IPv4 peer of an
+ * IPv6 socket (::ffff:a.b.c.d) is written as IPv4, as UCSPI does.
+ */
+int
+address_ip_port(const struct sockaddr *address, char *ip, size_t iplen,
+    unsigned *port)
+{
+	if (address->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)address;
+
+		*port = ntohs(in->sin_port);
+		return inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen) ? 0 : -1;
+	}
+	if (address->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+
+		*port = ntohs(in6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			return inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+			    (socklen_t)iplen) ? 0 : -1;
+		return inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen) ?
+		    0 : -1;
+	}
+	return -1;
+}
+
 void
 describe_address(const struct sockaddr *address, socklen_t length, char *out,
     size_t outlen)
 {
-	char text[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
 
-	switch (address->sa_family) {
-	case AF_INET: {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)address;
-
-		inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
-		snprintf(out, outlen, "%s port %u", text, ntohs(in->sin_port));
-		break;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
-
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text,
-			    sizeof(text));
-		else
-			inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
-		snprintf(out, outlen, "%s port %u", text, ntohs(in6->sin6_port));
-		break;
-	}
-	case AF_UNIX: {
+	if (address_ip_port(address, ip, sizeof(ip), &port) == 0)
+		snprintf(out, outlen, "%s port %u", ip, port);
+	else if (address->sa_family == AF_UNIX) {
 		const struct sockaddr_un *un = (const struct sockaddr_un *)address;
 		size_t pathlen = length > offsetof(struct sockaddr_un, sun_path) ?
 		    length - offsetof(struct sockaddr_un, sun_path) : 0;
 
 		snprintf(out, outlen, "unix:%.*s", (int)strnlen(un->sun_path,
 		    pathlen), un->sun_path);
-		break;
-	}
-	default:
+	} else
 		snprintf(out, outlen, "address family %d", address->sa_family);
-	}
 }

@@ -3,7 +3,9 @@
  * shim again must not connect again: it finds SOCKREDIR_STREAM, which names
  * the process that connected and the socket (device and inode) it holds.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -139,4 +141,54 @@ set_python_unbuffered(void)
 	if (value != NULL && *value != '\0')
 		return 0;
 	return setenv("PYTHONUNBUFFERED", "1", 1);
+}
+
+static int
+set_number(const char *name, uintmax_t value)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%ju", value);
+	return setenv(name, text, 1);
+}
+
+/*
+ * The connection in the UCSPI convention, as tcpserver and tcpclient (and
+ * ucspi-unix) describe it, so programs written for them read their peer the
+ * same way.
+ */
+int
+describe_connection(int stream, const struct sockredir_config *config)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	if (config->is_unix) {
+		struct ucred peer;
+		socklen_t peerlen = sizeof(peer);
+
+		if (setenv("PROTO", "UNIX", 1) == -1 ||
+		    (config->mode == SOCKREDIR_SERVER &&
+		    setenv("UNIXLOCALPATH", config->unix_path, 1) == -1))
+			return -1;
+		if (getsockopt(stream, SOL_SOCKET, SO_PEERCRED, &peer, &peerlen) == -1)
+			return 0;
+		return set_number("UNIXREMOTEPID", (uintmax_t)peer.pid) == -1 ||
+		    set_number("UNIXREMOTEEUID", peer.uid) == -1 ||
+		    set_number("UNIXREMOTEEGID", peer.gid) == -1 ? -1 : 0;
+	}
+	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1 ||
+	    getpeername(stream, (struct sockaddr *)&remote, &remotelen) == -1)
+		return 0;
+	if (setenv("PROTO", "TCP", 1) == -1)
+		return -1;
+	if (address_ip_port((struct sockaddr *)&local, ip, sizeof(ip), &port) == 0 &&
+	    (setenv("TCPLOCALIP", ip, 1) == -1 || set_number("TCPLOCALPORT", port) == -1))
+		return -1;
+	if (address_ip_port((struct sockaddr *)&remote, ip, sizeof(ip), &port) == 0 &&
+	    (setenv("TCPREMOTEIP", ip, 1) == -1 || set_number("TCPREMOTEPORT", port) == -1))
+		return -1;
+	return 0;
 }

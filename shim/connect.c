@@ -161,7 +161,8 @@ clear_stale_unix_socket(const char *path)
 
 /*
  * Listen on every address; skip only those this machine cannot have (no
- * IPv6, say).  IPV6_V6ONLY lets "::" and "0.0.0.0" be bound side by side.
+ * IPv6, say).  IPV6_V6ONLY is left to the system, so that "::" also takes
+ * IPv4 clients where the system allows it, as most servers do.
  */
 int
 local_listen(const struct addrinfo *list, int *fds, int maxfds)
@@ -182,8 +183,6 @@ local_listen(const struct addrinfo *list, int *fds, int maxfds)
 		}
 		if (address->ai_family != AF_UNIX)
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-		if (address->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 		if (bind(fd, address->ai_addr, address->ai_addrlen) == -1 ||
 		    listen(fd, SOMAXCONN) == -1) {
 			error = errno;

@@ -19,6 +19,8 @@ void describe_endpoint(const struct sockredir_config *config, char *out,
     size_t outlen);
 void describe_address(const struct sockaddr *address, socklen_t length,
     char *out, size_t outlen);
+int address_ip_port(const struct sockaddr *address, char *ip, size_t iplen,
+    unsigned *port);
 
 /* connect.c: each returns a descriptor (close-on-exec) or -1 with errno set. */
 int remote_connect(const struct addrinfo *list, long timeout_ms);
@@ -44,6 +46,7 @@ int mark_stream(const struct stream_id *id);
 int inherited_stream(struct stream_id *id);
 int make_preload_absolute(void);
 int set_python_unbuffered(void);
+int describe_connection(int stream, const struct sockredir_config *config);
 
 /* exitpath.c */
 int install_exit_path(const struct stream_id *id, long linger_ms);

@@ -169,6 +169,8 @@ sockredir_init(void)
 
 	if (identify_stream(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
 	    STDIN_FILENO, &stream_id) == -1 || mark_stream(&stream_id) == -1 ||
+	    describe_connection(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
+	    STDIN_FILENO, &config) == -1 ||
 	    make_preload_absolute() == -1 ||
 	    install_exit_path(&stream_id, config.linger_ms) != 0) {
 		snprintf(why, sizeof(why), "setting up the environment: %s",

@@ -2,7 +2,8 @@
  * peer: the other end of the tests' conversations.  It listens or connects on
  * loopback and runs a script given as arguments, one action each:
  *
- *   send:TEXT      send TEXT and a newline ({pid} is ours, {line} the last read)
+ *   send:TEXT      send TEXT and a newline ({pid} is ours, {line} the last
+ *                  read, {localport} and {remoteport} the connection's)
  *   recv           read one line into {line}
  *   expect:TEXT    read one line; fail unless it is TEXT
  *   print:TEXT     print TEXT on our stdout
@@ -144,6 +145,19 @@ expand(const char *text, char *out, size_t outlen)
 		if (strncmp(text, "{pid}", 5) == 0) {
 			n += (size_t)snprintf(out + n, outlen - n, "%d", (int)getpid());
 			text += 5;
+		} else if (strncmp(text, "{localport}", 11) == 0 ||
+		    strncmp(text, "{remoteport}", 12) == 0) {
+			struct sockaddr_in6 address;	/* the port is at the same place in v4 */
+			socklen_t len = sizeof(address);
+			int local = text[1] == 'l';
+
+			if (local)
+				getsockname(conn, (struct sockaddr *)&address, &len);
+			else
+				getpeername(conn, (struct sockaddr *)&address, &len);
+			n += (size_t)snprintf(out + n, outlen - n, "%u",
+			    ntohs(address.sin6_port));
+			text += local ? 11 : 12;
 		} else if (strncmp(text, "{line}", 6) == 0) {
 			n += (size_t)snprintf(out + n, outlen - n, "%s", line);
 			text += 6;
