@@ -5,6 +5,7 @@
 #   make install  PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
@@ -22,6 +23,7 @@ SHIM_SRC := shim/config.c shim/address.c shim/connect.c shim/stdio.c \
             shim/children.c shim/exitpath.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
+LAUNCHER := $(B)/sockredir
 TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer
 
 # Packages a fresh Debian machine needs for the build and the tests.
@@ -29,7 +31,7 @@ DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
                 bats-assert netbase iproute2 procps python3 sed coreutils man-db
 
 .PHONY: all deps test unit bats demo install uninstall clean asan
-all: $(LIB)
+all: $(LIB) $(LAUNCHER)
 
 $(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
@@ -37,6 +39,10 @@ $(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
 $(LIB): $(SHIM_OBJ) shim/sockredir.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,--version-script=shim/sockredir.map \
 	    -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) $(BSD_LIBS) -ldl
+
+# The launcher finds the library beside it, in ../lib, or in LIBDIR.
+$(LAUNCHER): launcher/sockredir.c include/sockredir.h | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -DSOCKREDIR_LIBDIR='"$(LIBDIR)"' -o $@ $< $(BSD_LIBS)
 
 # The unit tests link the pure code without the constructor.
 $(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/address.o | $(B)/test
@@ -63,13 +69,13 @@ deps:
 	fi
 
 test: deps
-	$(MAKE) $(LIB) $(TEST_PROGS)
+	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS)
 	test/run-tests.sh
 
 unit: $(B)/test/unit_config
 	$(B)/test/unit_config
 
-bats: $(LIB) $(TEST_PROGS)
+bats: $(LIB) $(LAUNCHER) $(TEST_PROGS)
 	bats bats
 
 demo: deps
@@ -82,15 +88,19 @@ asan:
 	    CFLAGS="-O1 -g" build-asan/libsockredir.so build-asan/test/unit_config \
 	    build-asan/test/legacy build-asan/test/peer
 
-install: $(LIB)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man7
+install: $(LIB) $(LAUNCHER)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(LAUNCHER) $(DESTDIR)$(BINDIR)/sockredir
 	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockredir.so
 	install -m 644 include/sockredir.h $(DESTDIR)$(INCDIR)/sockredir.h
 	install -m 644 docs/sockredir.7 $(DESTDIR)$(MANDIR)/man7/sockredir.7
+	install -m 644 docs/sockredir.1 $(DESTDIR)$(MANDIR)/man1/sockredir.1
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libsockredir.so $(DESTDIR)$(INCDIR)/sockredir.h \
-	    $(DESTDIR)$(MANDIR)/man7/sockredir.7
+	rm -f $(DESTDIR)$(BINDIR)/sockredir $(DESTDIR)$(LIBDIR)/libsockredir.so \
+	    $(DESTDIR)$(INCDIR)/sockredir.h $(DESTDIR)$(MANDIR)/man7/sockredir.7 \
+	    $(DESTDIR)$(MANDIR)/man1/sockredir.1
 
 clean:
 	rm -rf build build-asan

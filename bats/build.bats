@@ -18,17 +18,21 @@ load helper
 @test "make install honours PREFIX and DESTDIR" {
 	run make -C "$ROOT" install DESTDIR="$T/root" PREFIX=/opt/sr
 	assert_success
+	[[ -x $T/root/opt/sr/bin/sockredir ]]
 	[[ -x $T/root/opt/sr/lib/libsockredir.so ]]
 	[[ -f $T/root/opt/sr/include/sockredir.h ]]
 	[[ -f $T/root/opt/sr/share/man/man7/sockredir.7 ]]
+	[[ -f $T/root/opt/sr/share/man/man1/sockredir.1 ]]
 }
 
-@test "the manual page renders without warnings" {
-	run env LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$ROOT/docs/sockredir.7"
-	assert_success
-	assert_output --partial "SOCKREDIR_MODE"
-	run sh -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$ROOT/docs/sockredir.7' 2>&1 >/dev/null"
-	assert_output ""
+@test "the manual pages render without warnings" {
+	for page in sockredir.7 sockredir.1; do
+		run env LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$ROOT/docs/$page"
+		assert_success
+		assert_output --partial "SOCKREDIR_MODE"
+		run sh -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$ROOT/docs/$page' 2>&1 >/dev/null"
+		assert_output ""
+	done
 }
 
 @test "the build passes with -fsanitize=address,undefined, and so do the unit tests" {

@@ -60,27 +60,34 @@ free_port() {
 	"$PEER" freeport "${1:-127.0.0.1}"
 }
 
-# start_shimmed VAR=VALUE... -- PROGRAM ARG...: the program with the shim,
-# in the background; PROG_PID is its PID (env execs it).  LD_PRELOAD is set
-# on the program alone, never on a wrapper.
-start_shimmed() {
+# start_program VAR=VALUE... -- PROGRAM ARG...: the program in the
+# background with fds 0, 1, 2 only (not bats' own; CLOSE_FDS="0 1" closes
+# those too); PROG_PID is its PID (env execs it).
+start_program() {
 	local vars=()
 	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
 	shift
 	(
-		# The program starts with fds 0, 1, 2 only, not bats' own.
 		for fd in /proc/$BASHPID/fd/*; do
 			fd=${fd##*/}
 			((fd > 2)) && eval "exec $fd>&-"
 		done
 		exec <"${PROG_STDIN:-/dev/null}" >"$T/prog.out" 2>"$T/prog.err"
-		# CLOSE_FDS="0 1": the program starts with those closed.
 		for fd in ${CLOSE_FDS:-}; do
 			eval "exec $fd>&-"
 		done
-		exec env "${vars[@]}" LD_PRELOAD="${PRELOAD:-$LIB}" "$@"
+		exec env "${vars[@]}" "$@"
 	) &
 	PROG_PID=$!
+}
+
+# start_shimmed VAR=VALUE... -- PROGRAM ARG...: the same with the shim.
+# LD_PRELOAD is set on the program alone, never on a wrapper.
+start_shimmed() {
+	local vars=()
+	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	shift
+	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$LIB}" -- "$@"
 }
 
 wait_peer() {
