@@ -19,7 +19,7 @@ SAN     ?=
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Iinclude -Ishim $(BSD_CFLAGS) -D_GNU_SOURCE
 
 B       := build
-SHIM_SRC := shim/config.c shim/address.c shim/connect.c shim/stdio.c \
+SHIM_SRC := shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
             shim/children.c shim/exitpath.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
@@ -45,7 +45,7 @@ $(LAUNCHER): launcher/sockredir.c include/sockredir.h | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -DSOCKREDIR_LIBDIR='"$(LIBDIR)"' -o $@ $< $(BSD_LIBS)
 
 # The unit tests link the pure code without the constructor.
-$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/address.o | $(B)/test
+$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o | $(B)/test
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BSD_LIBS)
 
 # The programs the tests run are plain C, with no flush calls of their own.

@@ -20,6 +20,8 @@
 #define SOCKREDIR_ENV_TIMEOUT	"SOCKREDIR_TIMEOUT"
 #define SOCKREDIR_ENV_LINGER	"SOCKREDIR_LINGER"
 #define SOCKREDIR_ENV_DEBUG	"SOCKREDIR_DEBUG"
+#define SOCKREDIR_ENV_MAX	"SOCKREDIR_MAX"
+#define SOCKREDIR_ENV_ALLOW	"SOCKREDIR_ALLOW"
 /* Set by the shim for the program's children: "PID:DEV:INO" of the stream. */
 #define SOCKREDIR_ENV_STREAM	"SOCKREDIR_STREAM"
 
@@ -28,6 +30,8 @@
 #define SOCKREDIR_DEFAULT_LINGER_MS 2000
 #define SOCKREDIR_MAX_SECONDS	86400
 #define SOCKREDIR_UNIX_PREFIX	"unix:"
+#define SOCKREDIR_DEFAULT_MAX	40	/* as tcpserver's -c */
+#define SOCKREDIR_MAX_ALLOW	128	/* entries in SOCKREDIR_ALLOW */
 
 enum sockredir_mode {
 	SOCKREDIR_INACTIVE,
@@ -35,12 +39,20 @@ enum sockredir_mode {
 	SOCKREDIR_IN,		/* connect; fd 0 */
 	SOCKREDIR_CLIENT,	/* connect; fds 0 and 1 ("both" too) */
 	SOCKREDIR_SERVER,	/* listen, accept one; fds 0 and 1 */
+	SOCKREDIR_INETD,	/* listen; fork a copy per connection; fds 0 and 1 */
 };
 
 enum sockredir_buffer {
 	SOCKREDIR_BUFFER_LINE,
 	SOCKREDIR_BUFFER_FULL,
 	SOCKREDIR_BUFFER_NONE,
+};
+
+/* One SOCKREDIR_ALLOW entry: an address and a prefix length. */
+struct sockredir_allow {
+	int family;			/* AF_INET or AF_INET6 */
+	unsigned char address[16];	/* network byte order, host bits cleared */
+	unsigned prefix;		/* 0..32 or 0..128 */
 };
 
 struct sockredir_config {
@@ -53,6 +65,9 @@ struct sockredir_config {
 	long timeout_ms;	/* 0: try once / wait forever */
 	long linger_ms;		/* 0: close at once */
 	int debug;
+	unsigned max_children;		/* inetd */
+	size_t nallow;			/* inetd; 0: everyone */
+	struct sockredir_allow allow[SOCKREDIR_MAX_ALLOW];
 };
 
 /* Reads an environment variable; getenv(3) in the shim, a table in tests. */
@@ -73,5 +88,21 @@ int sockredir_parse_seconds(const char *text, long *ms);
 int sockredir_parse_decimal(const char *text, long min, long max, long *value);
 
 const char *sockredir_mode_name(enum sockredir_mode mode);
+
+/*
+ * Parses SOCKREDIR_ALLOW: comma-separated addresses or CIDR prefixes, IPv4 or
+ * IPv6, blanks around entries ignored.  Returns 0, or EX_USAGE with why
+ * quoting the bad entry.
+ */
+int sockredir_parse_allow(const char *text, struct sockredir_allow *allow,
+    size_t *nallow, char *why, size_t whylen);
+
+/*
+ * Whether a peer address (struct sockaddr_in or sockaddr_in6) is allowed;
+ * an IPv4-mapped IPv6 peer is matched as IPv4.  An empty list allows all.
+ */
+struct sockaddr;
+int sockredir_allow_match(const struct sockredir_allow *allow, size_t nallow,
+    const struct sockaddr *peer);
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
 	{ "client", SOCKREDIR_CLIENT },
 	{ "both", SOCKREDIR_CLIENT },
 	{ "server", SOCKREDIR_SERVER },
+	{ "inetd", SOCKREDIR_INETD },
 };
 
 const char *
@@ -199,6 +200,30 @@ lookup(sockredir_getenv_fn getenv_fn, const char *name)
 	return value != NULL && *value != '\0' ? value : NULL;
 }
 
+/* MAX and ALLOW apply to inetd mode only. */
+static int
+parse_inetd(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
+    char *why, size_t whylen)
+{
+	const char *value;
+	long max;
+
+	config->max_children = SOCKREDIR_DEFAULT_MAX;
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_MAX)) != NULL) {
+		if (sockredir_parse_decimal(value, 1, 65535, &max) != 0)
+			return bad_value(why, whylen, SOCKREDIR_ENV_MAX, value,
+			    "not a number of connections from 1 to 65535");
+		config->max_children = (unsigned)max;
+	}
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_ALLOW)) == NULL)
+		return 0;
+	if (config->is_unix)
+		return bad_value(why, whylen, SOCKREDIR_ENV_ALLOW, value,
+		    "does not apply to a unix: host (it filters IP addresses)");
+	return sockredir_parse_allow(value, config->allow, &config->nallow, why,
+	    whylen);
+}
+
 int
 sockredir_parse_config(struct sockredir_config *config,
     sockredir_getenv_fn getenv_fn, char *why, size_t whylen)
@@ -218,7 +243,7 @@ sockredir_parse_config(struct sockredir_config *config,
 		return 0;
 	if (parse_mode(value, &config->mode) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_MODE, value,
-		    "unknown mode (out, in, client, both, server)");
+		    "unknown mode (out, in, client, both, server, inetd)");
 
 	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_HOST)) != NULL &&
 	    parse_host(config, value, why, whylen) != 0)
@@ -240,7 +265,9 @@ sockredir_parse_config(struct sockredir_config *config,
 			return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
 			    "not one of line, full, none");
 	}
-	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&
+	/* inetd serves until signalled: TIMEOUT does not apply. */
+	if (config->mode != SOCKREDIR_INETD &&
+	    (value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&
 	    sockredir_parse_seconds(value, &config->timeout_ms) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_TIMEOUT, value,
 		    "not a number of seconds from 0 to 86400 (e.g. 2.5)");
@@ -255,5 +282,7 @@ sockredir_parse_config(struct sockredir_config *config,
 			return bad_value(why, whylen, SOCKREDIR_ENV_DEBUG, value,
 			    "not 1 (on) or 0 (off)");
 	}
+	if (config->mode == SOCKREDIR_INETD)
+		return parse_inetd(config, getenv_fn, why, whylen);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * every valid form, every bad value) and the printing of addresses.  No
  * network and no constructor: the environment is a table.  Output is TAP.
  */
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -306,6 +307,118 @@ test_describe_address(void)
 	    "an IPv4-mapped IPv6 address is printed as IPv4");
 }
 
+static void
+test_inetd(void)
+{
+	static const char *bad_max[] = { "0", "65536", "-1", "abc", "1.5", "1e3", " 4" };
+
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_TIMEOUT, "junk", NULL);
+	CHECK(parse() == 0 && config.mode == SOCKREDIR_INETD &&
+	    config.max_children == 40 && config.nallow == 0,
+	    "MODE=inetd: MAX 40, everyone allowed, TIMEOUT ignored");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_MAX, "1", NULL);
+	CHECK(parse() == 0 && config.max_children == 1, "MAX=1 is accepted");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_MAX, "65535", NULL);
+	CHECK(parse() == 0 && config.max_children == 65535, "MAX=65535 is accepted");
+	for (size_t i = 0; i < sizeof(bad_max) / sizeof(bad_max[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_MAX, bad_max[i], NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_MAX") != NULL,
+		    "MAX=\"%s\" is EX_USAGE", bad_max[i]);
+	}
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_MAX, "junk",
+	    SOCKREDIR_ENV_ALLOW, "junk", NULL);
+	CHECK(parse() == 0, "MAX and ALLOW are ignored outside inetd mode");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_HOST, "unix:/tmp/s",
+	    SOCKREDIR_ENV_ALLOW, "127.0.0.1", NULL);
+	CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_ALLOW") != NULL,
+	    "ALLOW with a unix: host is EX_USAGE");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_ALLOW,
+	    "127.0.0.1, 10.0.0.0/8,::1", NULL);
+	CHECK(parse() == 0 && config.nallow == 3, "ALLOW with three entries");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_ALLOW,
+	    "127.0.0.1,10.0.0.0/33", NULL);
+	CHECK(parse() == EX_USAGE && strstr(why, "\"10.0.0.0/33\"") != NULL,
+	    "a bad ALLOW entry is EX_USAGE and the line quotes that entry");
+}
+
+static struct sockaddr_storage peer_storage;
+
+static const struct sockaddr *
+peer(const char *text)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&peer_storage;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&peer_storage;
+
+	memset(&peer_storage, 0, sizeof(peer_storage));
+	if (inet_pton(AF_INET, text, &in->sin_addr) == 1)
+		in->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1)
+		in6->sin6_family = AF_INET6;
+	return (struct sockaddr *)&peer_storage;
+}
+
+static void
+test_allow(void)
+{
+	static const struct { const char *list, *address; int allowed; } cases[] = {
+		{ "127.0.0.1", "127.0.0.1", 1 },
+		{ "127.0.0.1", "127.0.0.2", 0 },
+		{ "127.0.0.1/32", "127.0.0.1", 1 },
+		{ "127.0.0.1/32", "127.0.0.2", 0 },
+		{ "10.1.2.0/24", "10.1.2.255", 1 },
+		{ "10.1.2.0/24", "10.1.3.0", 0 },
+		{ "10.1.2.3/8", "10.200.0.1", 1 },
+		{ "192.168.0.0/23", "192.168.1.7", 1 },
+		{ "192.168.0.0/23", "192.168.2.7", 0 },
+		{ "0.0.0.0/0", "203.0.113.9", 1 },
+		{ "0.0.0.0/0", "::1", 0 },
+		{ "::1", "::1", 1 },
+		{ "::1/128", "::2", 0 },
+		{ "[::1]/128", "::1", 1 },
+		{ "2001:db8::/32", "2001:db8:ffff::1", 1 },
+		{ "2001:db8::/32", "2001:db9::1", 0 },
+		{ "fe80::/10", "febf::1", 1 },
+		{ "fe80::/10", "fec0::1", 0 },
+		{ "::/0", "2001:db8::1", 1 },
+		{ "::/0", "127.0.0.1", 0 },
+		{ "127.0.0.1/32", "::ffff:127.0.0.1", 1 },
+		{ "127.0.0.1/32", "::ffff:127.0.0.2", 0 },
+		{ "::ffff:10.0.0.0/104", "10.9.9.9", 1 },
+		{ "::ffff:10.0.0.0/104", "::ffff:10.9.9.9", 1 },
+		{ "::ffff:10.0.0.0/104", "11.0.0.1", 0 },
+		{ " 127.0.0.2 , 127.0.0.1 ", "127.0.0.1", 1 },
+		{ "10.0.0.0/8,::1", "::1", 1 },
+	};
+	static const char *bad[] = { ",", "127.0.0.1,", ",127.0.0.1", "1.2.3.4/33",
+	    "::1/129", "1.2.3/8", "abc", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/+8",
+	    "localhost", "1.2.3.4/8/8", "1.2.3.4 5.6.7.8", "[1.2.3.4]x", "::1/1e2",
+	    "1.2.3.4/99999999999999999999", "1.2.3.4\n" };
+	struct sockredir_allow list[SOCKREDIR_MAX_ALLOW];
+	size_t n;
+	char many[SOCKREDIR_MAX_ALLOW * 12 + 16] = "";
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int parsed = sockredir_parse_allow(cases[i].list, list, &n, why,
+		    sizeof(why));
+
+		CHECK(parsed == 0 && sockredir_allow_match(list, n,
+		    peer(cases[i].address)) == cases[i].allowed,
+		    "ALLOW=\"%s\" %s %s", cases[i].list,
+		    cases[i].allowed ? "allows" : "refuses", cases[i].address);
+	}
+	CHECK(sockredir_allow_match(list, 0, peer("198.51.100.1")) == 1,
+	    "an empty ALLOW list allows everyone");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(sockredir_parse_allow(bad[i], list, &n, why, sizeof(why)) ==
+		    EX_USAGE && strstr(why, "bad entry") != NULL,
+		    "ALLOW=\"%s\" is EX_USAGE", shown(bad[i]));
+	for (int i = 0; i <= SOCKREDIR_MAX_ALLOW; i++)
+		strcat(many, i ? ",127.0.0.1" : "127.0.0.1");
+	CHECK(sockredir_parse_allow(many, list, &n, why, sizeof(why)) == EX_USAGE &&
+	    strstr(why, "more than") != NULL, "more than %d ALLOW entries is EX_USAGE",
+	    SOCKREDIR_MAX_ALLOW);
+}
+
 int
 main(void)
 {
@@ -318,6 +431,8 @@ main(void)
 	test_debug();
 	test_error_lines();
 	test_describe_address();
+	test_inetd();
+	test_allow();
 	printf("1..%d\n", tests);
 	return failures != 0;
 }
