@@ -170,7 +170,7 @@ describe_connection(int stream, const struct sockredir_config *config)
 		socklen_t peerlen = sizeof(peer);
 
 		if (setenv("PROTO", "UNIX", 1) == -1 ||
-		    (config->mode == SOCKREDIR_SERVER &&
+		    (mode_listens(config->mode) &&
 		    setenv("UNIXLOCALPATH", config->unix_path, 1) == -1))
 			return -1;
 		if (getsockopt(stream, SOL_SOCKET, SO_PEERCRED, &peer, &peerlen) == -1)

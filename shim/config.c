@@ -34,6 +34,12 @@ sockredir_mode_name(enum sockredir_mode mode)
 	return "inactive";
 }
 
+int
+mode_listens(enum sockredir_mode mode)
+{
+	return mode == SOCKREDIR_SERVER || mode == SOCKREDIR_INETD;
+}
+
 /*
  * A value goes into the error line as "...": escaped so that it cannot break
  * the line in two or write control bytes to a terminal, and cut short so that

@@ -10,6 +10,7 @@
 
 /* config.c */
 void quote_value(const char *value, char *out, size_t outlen);
+int mode_listens(enum sockredir_mode mode);
 
 /* address.c: the configured endpoint as a list of socket addresses. */
 int resolve_endpoint(const struct sockredir_config *config,
@@ -47,6 +48,10 @@ int inherited_stream(struct stream_id *id);
 int make_preload_absolute(void);
 int set_python_unbuffered(void);
 int describe_connection(int stream, const struct sockredir_config *config);
+
+/* inetd.c: returns the stream in a child; the listener never returns. */
+int serve_connections(const struct sockredir_config *config, int *listeners,
+    int count);
 
 /* exitpath.c */
 int install_exit_path(const struct stream_id *id, long linger_ms);

@@ -57,6 +57,8 @@ listen_and_accept(const struct sockredir_config *config,
 		snprintf(why, whylen, "listen on %s: %s", endpoint, strerror(errno));
 		return -failure_code(errno);
 	}
+	if (config->mode == SOCKREDIR_INETD)
+		return serve_connections(config, listeners, count);
 	stream = accept_first(listeners, count, config->timeout_ms);
 	if (config->is_unix)
 		unlink(config->unix_path);
@@ -83,7 +85,7 @@ open_stream(const struct sockredir_config *config, char *why, size_t whylen)
 	if ((code = resolve_endpoint(config, &list, why, whylen)) != 0)
 		return -code;
 	describe_endpoint(config, endpoint, sizeof(endpoint));
-	if (config->mode == SOCKREDIR_SERVER)
+	if (mode_listens(config->mode))
 		stream = listen_and_accept(config, list, endpoint, why, whylen);
 	else if ((stream = remote_connect(list, config->timeout_ms)) == -1) {
 		snprintf(why, whylen, "connect to %s: %s", endpoint, strerror(errno));
@@ -107,7 +109,7 @@ report_connection(const struct sockredir_config *config, int stream)
 		    sizeof(there));
 	dprintf(STDERR_FILENO, "sockredir: %s: %s %s, local %s, on fd %s\n",
 	    sockredir_mode_name(config->mode),
-	    config->mode == SOCKREDIR_SERVER ? "accepted" : "connected to",
+	    mode_listens(config->mode) ? "accepted" : "connected to",
 	    there, here,
 	    config->mode == SOCKREDIR_OUT ? "1" :
 	    config->mode == SOCKREDIR_IN ? "0" : "0 and 1");

@@ -15,13 +15,16 @@
  *   turns:N:K      N round trips of one request line and K reply lines;
  *                  print "turns N ms T"
  *   noconn         (listen) fail if another connection is waiting
+ *   touch:PATH     create the file PATH (tells the test we got this far)
+ *   gate:PATH      wait until the file PATH exists (the test lets us go on)
  *   reset          close with SO_LINGER 0, so the kernel sends a reset
  *
  * peer [-t SECONDS] [-r FIFO] listen HOST PORT ACTION...
  *     listen (PORT 0: any free port), write the port to FIFO when ready,
  *     accept one connection, run the script.
- * peer [-t SECONDS] connect HOST PORT ACTION...
- *     connect (retrying a refused connect for up to SECONDS), run the script.
+ * peer [-t SECONDS] [-n COUNT] [-b SOURCE] connect HOST PORT ACTION...
+ *     connect (retrying a refused connect for up to SECONDS) from SOURCE if
+ *     given, run the script; COUNT times over, one connection after another.
  * peer freeport HOST
  *     print a port that is free on HOST now.
  *
@@ -296,6 +299,20 @@ run(const char *action)
 
 		if (other != -1)
 			die("a second connection arrived");
+	} else if (strncmp(action, "touch:", 6) == 0) {
+		FILE *mark = fopen(action + 6, "w");
+
+		if (mark == NULL)
+			die("%s: %s", action + 6, strerror(errno));
+		fclose(mark);
+	} else if (strncmp(action, "gate:", 5) == 0) {
+		double deadline = now_ms() + timeout_ms;
+
+		while (access(action + 5, F_OK) != 0) {
+			if (now_ms() > deadline)
+				die("timed out waiting for %s", action + 5);
+			poll(NULL, 0, 10);
+		}
 	} else if (strcmp(action, "reset") == 0) {
 		struct linger now = { .l_onoff = 1, .l_linger = 0 };
 
@@ -368,7 +385,7 @@ listen_on(const char *host, const char *port, const char *ready)
 }
 
 static int
-connect_to(const char *host, const char *port)
+connect_to(const char *host, const char *port, const char *source)
 {
 	struct addrinfo *address = resolve(host, port, 0);
 	double deadline = now_ms() + timeout_ms;
@@ -378,6 +395,13 @@ connect_to(const char *host, const char *port)
 		fd = socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd == -1)
 			die("socket: %s", strerror(errno));
+		if (source != NULL) {
+			struct addrinfo *from = resolve(source, "0", 1);
+
+			if (bind(fd, from->ai_addr, from->ai_addrlen) == -1)
+				die("bind to %s: %s", source, strerror(errno));
+			release(from);
+		}
 		if (connect(fd, address->ai_addr, address->ai_addrlen) == 0)
 			break;
 		if ((errno != ECONNREFUSED && errno != ENOENT) || now_ms() > deadline)
@@ -392,15 +416,20 @@ connect_to(const char *host, const char *port)
 int
 main(int argc, char **argv)
 {
-	const char *ready = NULL;
+	const char *ready = NULL, *source = NULL;
+	long count = 1;
 	int opt;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt(argc, argv, "+t:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:r:n:b:")) != -1) {
 		if (opt == 't')
 			timeout_ms = (int)(atof(optarg) * 1000);
 		else if (opt == 'r')
 			ready = optarg;
+		else if (opt == 'n')
+			count = atol(optarg);
+		else if (opt == 'b')
+			source = optarg;
 		else
 			die("usage: peer [-t SECONDS] [-r FIFO] listen|connect HOST PORT ACTION...");
 	}
@@ -419,9 +448,16 @@ main(int argc, char **argv)
 		conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 		if (conn == -1)
 			die("accept: %s", strerror(errno));
-	} else if (strcmp(argv[0], "connect") == 0)
-		conn = connect_to(argv[1], argv[2]);
-	else
+	} else if (strcmp(argv[0], "connect") == 0) {
+		for (long round = 1; round < count; round++) {
+			conn = connect_to(argv[1], argv[2], source);
+			for (int i = 3; i < argc; i++)
+				run(argv[i]);
+			close(conn);
+			inlen = 0;
+		}
+		conn = connect_to(argv[1], argv[2], source);
+	} else
 		die("unknown role [%s]", argv[0]);
 	for (int i = 3; i < argc; i++)
 		run(argv[i]);

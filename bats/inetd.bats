@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# inetd mode: the program's process becomes a forking server; each child
+# converses with one client and runs main; the listener never does.
+
+load helper
+
+# start_inetd VAR=VALUE... -- PROGRAM ARG...: an inetd listener on a free
+# loopback port (PORT); LISTENER is its PID.
+start_inetd() {
+	PORT=$(free_port)
+	start_shimmed SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" "$@"
+	LISTENER=$PROG_PID
+}
+
+children_of() {
+	pgrep -c -P "$1" || true
+}
+
+# wait_until COMMAND...: bounded wait (10 s) for a condition seen from outside.
+wait_until() {
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for: $*"
+}
+
+files_exist() {
+	local n=$1 pattern=$2
+	[[ $(compgen -G "$pattern" | wc -l) -eq $n ]]
+}
+
+stop_listener() {
+	kill -TERM "$LISTENER"
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+}
+
+@test "20 concurrent clients each converse with their own copy of the program" {
+	start_inetd -- "$LEGACY" hold
+	local peers=() i
+	for i in $(seq 20); do
+		"$PEER" -t 20 connect 127.0.0.1 "$PORT" expect:first "touch:$T/ready.$i" \
+			"gate:$T/go" 'send:{pid}' 'expect:second [{pid}]' eof \
+			>"$T/peer.$i.out" 2>"$T/peer.$i.err" &
+		peers+=($!)
+	done
+	# All 20 wait at the gate at once: 20 copies are alive together.
+	wait_until files_exist 20 "$T/ready.*"
+	assert_equal "$(children_of "$LISTENER")" 20
+	touch "$T/go"
+	for i in "${!peers[@]}"; do
+		wait "${peers[$i]}" || fail "client $((i + 1)) failed: $(cat "$T/peer.$((i + 1)).err")"
+	done
+	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	stop_listener
+}
+
+@test "MAX: at most MAX children at once; the next connection waits in the backlog" {
+	start_inetd SOCKREDIR_MAX=2 -- "$LEGACY" hold
+	local i pids=()
+	for i in 1 2 3; do
+		"$PEER" -t 20 connect 127.0.0.1 "$PORT" "touch:$T/connected.$i" expect:first \
+			"touch:$T/ready.$i" "gate:$T/go.$i" send:x 'expect:second [x]' eof \
+			>"$T/peer.$i.out" 2>"$T/peer.$i.err" &
+		pids+=($!)
+		wait_until files_exist "$i" "$T/connected.*"
+		[[ $i -lt 3 ]] && wait_until [ -e "$T/ready.$i" ]
+	done
+	# The third is connected in the kernel's backlog.  Give a listener that
+	# ignored MAX time to fork a third child, then check that it did not.
+	sleep 0.5
+	[[ ! -e $T/ready.3 ]] || fail "a third child ran while MAX=2"
+	assert_equal "$(children_of "$LISTENER")" 2
+	touch "$T/go.1"
+	wait "${pids[0]}"
+	wait_until [ -e "$T/ready.3" ]
+	touch "$T/go.2" "$T/go.3"
+	wait "${pids[1]}"
+	wait "${pids[2]}"
+	stop_listener
+}
+
+@test "ALLOW: a peer outside the list is closed at once with one stderr line" {
+	start_inetd SOCKREDIR_ALLOW=127.0.0.1/32 SOCKREDIR_DEBUG=1 -- "$LEGACY" hello
+	"$PEER" -t 10 -b 127.0.0.2 connect 127.0.0.1 "$PORT" 'print:{localport}' eof \
+		>"$T/refused.out" 2>"$T/refused.err" || fail "$(cat "$T/refused.err")"
+	local refused_port
+	refused_port=$(cat "$T/refused.out")
+	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
+	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	stop_listener
+	run grep -v "legacy main ran" "$T/prog.err"
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 "sockredir: inetd: refused connection from 127.0.0.2 port $refused_port (not in SOCKREDIR_ALLOW)"
+	assert_line --index 1 --regexp "^sockredir: inetd: accepted 127\.0\.0\.1 port [0-9]+, local 127\.0\.0\.1 port $PORT, on fd 0 and 1$"
+	run grep -c "legacy main ran" "$T/prog.err"
+	assert_output 1
+}
+
+@test "SIGTERM: the listener stops accepting, lets a running child finish, exits 0" {
+	start_inetd -- "$LEGACY" hold
+	"$PEER" -t 20 connect 127.0.0.1 "$PORT" expect:first "touch:$T/ready" "gate:$T/go" \
+		send:late 'expect:second [late]' eof >"$T/peer.out" 2>"$T/peer.err" &
+	PEER_PID=$!
+	wait_until [ -e "$T/ready" ]
+	kill -TERM "$LISTENER"
+	refused() { ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+	wait_until refused
+	kill -0 "$LISTENER" || fail "the listener did not wait for its child"
+	touch "$T/go"
+	wait_peer
+	assert_equal "$PEER_STATUS" 0
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+}
+
+@test "SIGINT stops the listener too, exit 0" {
+	start_inetd -- "$LEGACY" hello
+	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
+	kill -INT "$LISTENER"
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+}
+
+@test "1,000 sequential connections leave the listener's fds and children where they started" {
+	start_inetd -- "$LEGACY" hello
+	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
+	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	local fds_before
+	fds_before=$(ls "/proc/$LISTENER/fd" | wc -l)
+	"$PEER" -t 10 -n 1000 connect 127.0.0.1 "$PORT" expect:hello eof
+	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	assert_equal "$(ls "/proc/$LISTENER/fd" | wc -l)" "$fds_before"
+	run ps -o stat= --ppid "$LISTENER"
+	refute_output --partial Z
+	stop_listener
+}
+
+@test "each child sees its own connection in the UCSPI variables" {
+	start_inetd -- sh -c 'echo "$PROTO $TCPREMOTEPORT $TCPLOCALPORT"'
+	"$PEER" -t 10 -n 3 connect 127.0.0.1 "$PORT" 'expect:TCP {localport} {remoteport}' eof
+	stop_listener
+}
+
+@test "unix: inetd over a Unix socket; the socket file is removed when it stops" {
+	PORT=
+	start_shimmed SOCKREDIR_MODE=inetd SOCKREDIR_HOST="unix:$T/s" -- "$LEGACY" hello
+	LISTENER=$PROG_PID
+	"$PEER" -t 10 -n 3 connect "unix:$T/s" 0 expect:hello eof
+	[[ -S $T/s ]]
+	stop_listener
+	[[ ! -e $T/s ]]
+}
+
+@test "bad inetd values are EX_USAGE: MAX, ALLOW entries, ALLOW with a unix: host" {
+	for max in 0 65536 -1 1.5; do
+		run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_MAX="$max" LD_PRELOAD="$LIB" \
+			"$LEGACY" hello
+		assert_refused 64 "SOCKREDIR_MAX=\"$max\""
+	done
+	run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_ALLOW='127.0.0.1,10.0.0.0/40' \
+		LD_PRELOAD="$LIB" "$LEGACY" hello
+	assert_refused 64 'bad entry "10.0.0.0/40"'
+	run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_HOST="unix:$T/s" \
+		SOCKREDIR_ALLOW=127.0.0.1 LD_PRELOAD="$LIB" "$LEGACY" hello
+	assert_refused 64 'SOCKREDIR_ALLOW="127.0.0.1": does not apply to a unix: host'
+}
