@@ -83,3 +83,31 @@ client $client got [c]"
 	assert_file_equals "$T/file" precious
 	[[ -d $T/dir && -p $T/fifo && -L $T/link && -S $T/stale ]]
 }
+
+@test "TIMEOUT bounds a connect to a host that never answers (SYNs dropped)" {
+	# A listener whose backlog is full drops new SYNs: the connect neither
+	# succeeds nor is refused.  The port is told through a FIFO when ready.
+	mkfifo "$T/ready"
+	"$PYTHON" - "$T/ready" <<'PY' &
+import socket, sys, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(0)
+held = []
+for _ in range(3):
+    client = socket.socket()
+    client.setblocking(False)
+    client.connect_ex(listener.getsockname())
+    held.append(client)
+time.sleep(0.2)
+with open(sys.argv[1], "w") as ready:
+    ready.write("%d\n" % listener.getsockname()[1])
+time.sleep(30)
+PY
+	PEER_PID=$!
+	local port
+	read -r -t 10 port <"$T/ready"
+	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
+		SOCKREDIR_TIMEOUT=0.5 LD_PRELOAD="$LIB" "$LEGACY" hello
+	assert_refused 69 "connect to 127.0.0.1 port $port: Connection timed out"
+}

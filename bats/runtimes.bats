@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# Language runtimes that buffer output their own way, as the README's table
+# says.  Python is handled by the shim (see programs.bats); these document
+# the rest.  A runtime that is not installed is skipped.
+
+load helper
+
+# converse NAME PROGRAM...: two request lines, each answered "NAME: line".
+converse() {
+	local name=$1
+	shift
+	PEER_TIMEOUT=${PEER_TIMEOUT:-5} start_peer 127.0.0.1 send:a "expect:$name: a" \
+		send:b "expect:$name: b" shut eof
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- "$@"
+	wait_peer
+	wait_prog
+}
+
+@test "Perl buffers its own STDOUT: without help its dialog stalls" {
+	command -v perl >/dev/null || skip "perl not installed"
+	PEER_TIMEOUT=1 converse perl perl -ne 'print "perl: $_"'
+	assert_equal "$PEER_STATUS" 1
+}
+
+@test "Perl with PERLIO=:stdio uses C stdio, which the shim line-buffers: it converses" {
+	command -v perl >/dev/null || skip "perl not installed"
+	converse perl env PERLIO=:stdio perl -ne 'print "perl: $_"'
+	assert_equal "$PEER_STATUS" 0
+}
+
+@test "Java's System.out.println converses unmodified" {
+	command -v java >/dev/null || skip "java not installed"
+	cat >"$T/Echo.java" <<'JAVA'
+public class Echo {
+	public static void main(String[] args) throws Exception {
+		java.io.BufferedReader in = new java.io.BufferedReader(
+		    new java.io.InputStreamReader(System.in));
+		for (String line; (line = in.readLine()) != null; )
+			System.out.println("java: " + line);
+	}
+}
+JAVA
+	converse java java "$T/Echo.java"
+	assert_equal "$PEER_STATUS" 0
+}
+
+@test "Node's console.log converses unmodified" {
+	command -v node >/dev/null || skip "node not installed"
+	converse node node -e \
+		'require("readline").createInterface({input: process.stdin}).on("line", l => console.log("node: " + l))'
+	assert_equal "$PEER_STATUS" 0
+}
