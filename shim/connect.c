@@ -115,8 +115,7 @@ remote_connect(const struct addrinfo *list, long timeout_ms)
 		if (backoff_ms > remaining_ms(deadline))
 			backoff_ms = remaining_ms(deadline);
 		poll(NULL, 0, backoff_ms);
-		if (backoff_ms < 500)
-			backoff_ms *= 2;
+		backoff_ms = backoff_ms * 2 < 500 ? backoff_ms * 2 : 500;
 	}
 	errno = error;
 	return -1;
