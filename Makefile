@@ -69,7 +69,7 @@ deps:
 	fi
 
 test: deps
-	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS)
+	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS) asan
 	test/run-tests.sh
 
 unit: $(B)/test/unit_config
@@ -84,9 +84,9 @@ demo: deps
 
 # The same library and tests with AddressSanitizer and UBSan.
 asan:
-	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    CFLAGS="-O1 -g" build-asan/libsockredir.so build-asan/test/unit_config \
-	    build-asan/test/legacy build-asan/test/peer
+	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    CFLAGS="-O1 -g" build-asan/libsockredir.so build-asan/sockredir \
+	    build-asan/test/unit_config
 
 install: $(LIB) $(LAUNCHER)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

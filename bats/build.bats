@@ -36,6 +36,7 @@ load helper
 }
 
 @test "the build passes with -fsanitize=address,undefined, and so do the unit tests" {
+	skip_if_sanitized
 	run make -C "$ROOT" asan
 	assert_success
 	run "$ROOT/build-asan/test/unit_config"

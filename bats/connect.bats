@@ -18,7 +18,7 @@ load helper
 	local port
 	port=$(free_port)
 	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
-		SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=0.3 LD_PRELOAD="$LIB" "$LEGACY" hello
+		SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=0.3 LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_refused 69 "Connection refused"
 }
 
@@ -31,7 +31,7 @@ load helper
 
 @test "unix: a client whose path does not exist is EX_UNAVAILABLE" {
 	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST="unix:$T/none" \
-		LD_PRELOAD="$LIB" "$LEGACY" hello
+		LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_refused 69 "unix:$T/none: No such file or directory"
 }
 
@@ -62,7 +62,7 @@ client $client got [c]"
 	# it: the listener sees one connection that closes at once.
 	start_peer "unix:$T/s" eof
 	run timeout 20 env SOCKREDIR_MODE=server SOCKREDIR_HOST="unix:$T/s" \
-		LD_PRELOAD="$LIB" "$LEGACY" hello
+		LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_refused 69 "another server is listening there"
 	wait_peer
 	assert_equal "$PEER_STATUS" 0
@@ -77,7 +77,7 @@ client $client got [c]"
 	ln -s "$T/stale" "$T/link"
 	for path in file dir fifo link; do
 		run timeout 20 env SOCKREDIR_MODE=server SOCKREDIR_HOST="unix:$T/$path" \
-			LD_PRELOAD="$LIB" "$LEGACY" hello
+			LD_PRELOAD="$SHIM" "$LEGACY" hello
 		assert_refused 69 "exists and is not a socket; left untouched"
 	done
 	assert_file_equals "$T/file" precious
@@ -108,6 +108,6 @@ PY
 	local port
 	read -r -t 10 port <"$T/ready"
 	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=0.5 LD_PRELOAD="$LIB" "$LEGACY" hello
+		SOCKREDIR_TIMEOUT=0.5 LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_refused 69 "connect to 127.0.0.1 port $port: Connection timed out"
 }

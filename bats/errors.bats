@@ -5,7 +5,7 @@
 load helper
 
 shim_run() {
-	run timeout 20 env "$@" LD_PRELOAD="$LIB" "$LEGACY" hello
+	run timeout 20 env "$@" LD_PRELOAD="$SHIM" "$LEGACY" hello
 }
 
 @test "an unknown mode is EX_USAGE (64) and quotes the value" {
@@ -89,11 +89,11 @@ shim_run() {
 }
 
 @test "inactive when MODE is unset or empty: stdio untouched, other variables ignored" {
-	run env -u SOCKREDIR_MODE SOCKREDIR_PORT=junk LD_PRELOAD="$LIB" "$LEGACY" hello
+	run env -u SOCKREDIR_MODE SOCKREDIR_PORT=junk LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_success
 	assert_output "legacy main ran
 hello"
-	run env SOCKREDIR_MODE= SOCKREDIR_BUFFER=junk LD_PRELOAD="$LIB" "$LEGACY" hello
+	run env SOCKREDIR_MODE= SOCKREDIR_BUFFER=junk LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_success
 	assert_output "legacy main ran
 hello"
@@ -107,7 +107,7 @@ hello"
 	(
 		ulimit -n 4
 		exec env SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-			SOCKREDIR_TIMEOUT=10 LD_PRELOAD="$LIB" "$LEGACY" hello
+			SOCKREDIR_TIMEOUT=10 LD_PRELOAD="$SHIM" "$LEGACY" hello
 	) >"$T/prog.out" 2>"$T/prog.err" 3>&- 4>&- &
 	PROG_PID=$!
 	connect_peer 127.0.0.1 "$port"

@@ -141,12 +141,12 @@ three"
 	libm=$(ldconfig -p | awk '/libm\.so\.6 .*x86-64/ {print $NF; exit}')
 	[[ -n $libm ]] || libm=$(ldconfig -p | awk '/libm\.so\.6/ {print $NF; exit}')
 	start_peer 127.0.0.1 dump
-	(cd "$ROOT" && PRELOAD="$libm:build/libsockredir.so" start_shimmed \
+	(cd "$ROOT" && PRELOAD="${FIRST:+$FIRST:}$libm:${LIB#"$ROOT"/}" start_shimmed \
 		SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- sh -c 'cd / && echo "$LD_PRELOAD" && /bin/echo child' && wait_prog \
 		&& [[ $PROG_STATUS -eq 0 ]])
 	wait_peer
-	assert_file_equals "$T/peer.out" "$libm:$ROOT/build/libsockredir.so
+	assert_file_equals "$T/peer.out" "${FIRST:+$FIRST:}$libm:$LIB
 child"
 }
 

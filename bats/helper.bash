@@ -6,7 +6,12 @@ load '/usr/lib/bats/bats-assert/load'
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 LIB="${SOCKREDIR_LIB:-$ROOT/build/libsockredir.so}"
+LAUNCHER="$(dirname "$LIB")/sockredir"
 BIN="${SOCKREDIR_TESTBIN:-$ROOT/build/test}"
+# What LD_PRELOAD must hold before the shim: the sanitizer runtime, when the
+# suite runs against the sanitized build (test/run-tests.sh sets it).
+FIRST="${SOCKREDIR_PRELOAD_FIRST:-}"
+SHIM="${FIRST:+$FIRST:}$LIB"
 PEER="$BIN/peer"
 LEGACY="$BIN/legacy"
 PYTHON=/usr/bin/python3
@@ -17,7 +22,7 @@ PYTHON=/usr/bin/python3
 require_shim() {
 	[[ -f $LIB ]] || { echo "missing $LIB: run make" >&2; return 1; }
 	local status=0
-	SOCKREDIR_MODE=no-such-mode LD_PRELOAD="$LIB" /bin/true 2>/dev/null || status=$?
+	SOCKREDIR_MODE=no-such-mode LD_PRELOAD="$SHIM" /bin/true 2>/dev/null || status=$?
 	[[ $status -eq 64 ]] || { echo "$LIB does not load (status $status)" >&2; return 1; }
 }
 
@@ -56,6 +61,12 @@ connect_peer() {
 	PEER_PID=$!
 }
 
+# The sanitized run cannot host every runtime (a JVM and ASan fight over
+# signals); such tests skip there and run in the plain run.
+skip_if_sanitized() {
+	[[ -z $FIRST ]] || skip "not under the sanitizer runtime"
+}
+
 free_port() {
 	"$PEER" freeport "${1:-127.0.0.1}"
 }
@@ -87,7 +98,7 @@ start_shimmed() {
 	local vars=()
 	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
 	shift
-	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$LIB}" -- "$@"
+	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
 }
 
 wait_peer() {
@@ -107,6 +118,10 @@ wait_prog() {
 	if grep -q 'cannot be preloaded' "$T/prog.err"; then
 		cat "$T/prog.err" >&2
 		fail "the shim was not loaded"
+	fi
+	if grep -q 'runtime error:\|ERROR: AddressSanitizer' "$T/prog.err"; then
+		cat "$T/prog.err" >&2
+		fail "a sanitizer report"
 	fi
 }
 

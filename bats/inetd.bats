@@ -155,14 +155,14 @@ stop_listener() {
 
 @test "bad inetd values are EX_USAGE: MAX, ALLOW entries, ALLOW with a unix: host" {
 	for max in 0 65536 -1 1.5; do
-		run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_MAX="$max" LD_PRELOAD="$LIB" \
+		run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_MAX="$max" LD_PRELOAD="$SHIM" \
 			"$LEGACY" hello
 		assert_refused 64 "SOCKREDIR_MAX=\"$max\""
 	done
 	run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_ALLOW='127.0.0.1,10.0.0.0/40' \
-		LD_PRELOAD="$LIB" "$LEGACY" hello
+		LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_refused 64 'bad entry "10.0.0.0/40"'
 	run timeout 20 env SOCKREDIR_MODE=inetd SOCKREDIR_HOST="unix:$T/s" \
-		SOCKREDIR_ALLOW=127.0.0.1 LD_PRELOAD="$LIB" "$LEGACY" hello
+		SOCKREDIR_ALLOW=127.0.0.1 LD_PRELOAD="$SHIM" "$LEGACY" hello
 	assert_refused 64 'SOCKREDIR_ALLOW="127.0.0.1": does not apply to a unix: host'
 }

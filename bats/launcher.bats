@@ -5,30 +5,28 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-LAUNCHER="$ROOT/build/sockredir"
-
 @test "-h and -p pick the peer; the mode defaults to client" {
 	start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
-	start_program -u SOCKREDIR_MODE -u LD_PRELOAD -- "$LAUNCHER" -h 127.0.0.1 -p "$PORT" \
+	start_program -u SOCKREDIR_MODE LD_PRELOAD="$FIRST" -- "$LAUNCHER" -h 127.0.0.1 -p "$PORT" \
 		"$LEGACY" hold
 	wait_both
 }
 
 @test "an empty SOCKREDIR_MODE counts as not given: client" {
 	start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
-	start_program SOCKREDIR_MODE= -- "$LAUNCHER" -h 127.0.0.1 -p "$PORT" "$LEGACY" hold
+	start_program SOCKREDIR_MODE= LD_PRELOAD="$FIRST" -- "$LAUNCHER" -h 127.0.0.1 -p "$PORT" "$LEGACY" hold
 	wait_both
 }
 
 @test "-m sets the mode; a mode already in the environment is kept without -m" {
 	start_peer 127.0.0.1 recv 'print:{line}' recv recv eof
-	start_program SOCKREDIR_MODE=server -- "$LAUNCHER" -m out -h 127.0.0.1 -p "$PORT" \
+	start_program SOCKREDIR_MODE=server LD_PRELOAD="$FIRST" -- "$LAUNCHER" -m out -h 127.0.0.1 -p "$PORT" \
 		"$LEGACY" 1
 	local client=$PROG_PID
 	wait_both
 	assert_file_equals "$T/peer.out" "client $client: 0"
 	start_peer 127.0.0.1 'send:x' eof
-	start_program SOCKREDIR_MODE=in -- "$LAUNCHER" -h 127.0.0.1 -p "$PORT" \
+	start_program SOCKREDIR_MODE=in LD_PRELOAD="$FIRST" -- "$LAUNCHER" -h 127.0.0.1 -p "$PORT" \
 		sh -c 'read -r line; echo "got $line"'
 	wait_both
 	assert_file_equals "$T/prog.out" "got x"
@@ -36,14 +34,16 @@ LAUNCHER="$ROOT/build/sockredir"
 
 @test "an option overrides the variable in the environment: -p over SOCKREDIR_PORT" {
 	start_peer 127.0.0.1 expect:hello eof
-	start_program SOCKREDIR_PORT=1 SOCKREDIR_HOST=example.invalid -- "$LAUNCHER" -m out \
+	start_program SOCKREDIR_PORT=1 SOCKREDIR_HOST=example.invalid LD_PRELOAD="$FIRST" -- \
+		"$LAUNCHER" -m out \
 		-h 127.0.0.1 -p "$PORT" "$LEGACY" hello
 	wait_both
 }
 
 @test "-b sets the buffering: full leaves Nagle on" {
 	start_peer 127.0.0.1 eof
-	start_program -- "$LAUNCHER" -m out -h 127.0.0.1 -p "$PORT" -b full "$LEGACY" nodelay
+	start_program LD_PRELOAD="$FIRST" -- "$LAUNCHER" -m out -h 127.0.0.1 -p "$PORT" -b full \
+		"$LEGACY" nodelay
 	wait_both
 	assert_file_equals "$T/prog.err" "nodelay 0"
 }
@@ -51,13 +51,14 @@ LAUNCHER="$ROOT/build/sockredir"
 @test "-t sets the timeout: a client started before its listener waits for it" {
 	local port
 	port=$(free_port)
-	start_program -- "$LAUNCHER" -h 127.0.0.1 -p "$port" -t 20 "$LEGACY" hold
+	start_program LD_PRELOAD="$FIRST" -- "$LAUNCHER" -h 127.0.0.1 -p "$port" -t 20 \
+		"$LEGACY" hold
 	PEER_PORT=$port start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
 	wait_both
 }
 
 @test "-b weird is passed on for the shim to reject with 64" {
-	run "$LAUNCHER" -b weird -h 127.0.0.1 "$LEGACY" hello
+	run env LD_PRELOAD="$FIRST" "$LAUNCHER" -b weird -h 127.0.0.1 "$LEGACY" hello
 	assert_refused 64 'SOCKREDIR_BUFFER="weird"'
 }
 
@@ -65,10 +66,10 @@ LAUNCHER="$ROOT/build/sockredir"
 	local libm
 	libm=$(ldconfig -p | awk '/libm\.so\.6/ {print $NF; exit}')
 	start_peer 127.0.0.1 dump
-	start_program LD_PRELOAD="$libm" -- "$LAUNCHER" -m out -h 127.0.0.1 -p "$PORT" \
-		sh -c 'echo "$LD_PRELOAD"'
+	start_program LD_PRELOAD="${FIRST:+$FIRST:}$libm" -- "$LAUNCHER" -m out -h 127.0.0.1 \
+		-p "$PORT" sh -c 'echo "$LD_PRELOAD"'
 	wait_both
-	assert_file_equals "$T/peer.out" "$libm:$ROOT/build/libsockredir.so"
+	assert_file_equals "$T/peer.out" "${FIRST:+$FIRST:}$libm:$LIB"
 }
 
 @test "exit codes: 127 not found, 126 cannot run, 125 for the launcher's own failures" {
@@ -106,7 +107,7 @@ LAUNCHER="$ROOT/build/sockredir"
 @test "installed, the launcher finds the library in ../lib" {
 	make -C "$ROOT" -s install DESTDIR="$T/root" PREFIX=/opt/sr
 	start_peer 127.0.0.1 expect:hello eof
-	start_program -- "$T/root/opt/sr/bin/sockredir" -m out -h 127.0.0.1 -p "$PORT" \
+	start_program LD_PRELOAD="$FIRST" -- "$T/root/opt/sr/bin/sockredir" -m out -h 127.0.0.1 -p "$PORT" \
 		"$LEGACY" hello
 	wait_both
 }

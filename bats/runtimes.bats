@@ -31,6 +31,7 @@ converse() {
 
 @test "Java's System.out.println converses unmodified" {
 	command -v java >/dev/null || skip "java not installed"
+	skip_if_sanitized
 	cat >"$T/Echo.java" <<'JAVA'
 public class Echo {
 	public static void main(String[] args) throws Exception {
@@ -47,6 +48,7 @@ JAVA
 
 @test "Node's console.log converses unmodified" {
 	command -v node >/dev/null || skip "node not installed"
+	skip_if_sanitized
 	converse node node -e \
 		'require("readline").createInterface({input: process.stdin}).on("line", l => console.log("node: " + l))'
 	assert_equal "$PEER_STATUS" 0
