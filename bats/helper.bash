@@ -117,11 +117,11 @@ wait_prog() {
 	PROG_PID=
 	if grep -q 'cannot be preloaded' "$T/prog.err"; then
 		cat "$T/prog.err" >&2
-		fail "the shim was not loaded"
+		fail "the shim was not loaded" || return
 	fi
 	if grep -q 'runtime error:\|ERROR: AddressSanitizer' "$T/prog.err"; then
 		cat "$T/prog.err" >&2
-		fail "a sanitizer report"
+		fail "a sanitizer report" || return
 	fi
 }
 
