@@ -12,11 +12,14 @@
  *   blast N     write N pseudo-random bytes; "sent N fnv H" on stderr
  *   fds         "fds: ..." (the open descriptors) on stderr and stdout
  *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
+ *   _exit       print a line, then _exit(0): the exit path is skipped
+ *   killed      print a line, then die by SIGKILL
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +139,12 @@ main(int argc, char **argv)
 
 		getsockopt(1, IPPROTO_TCP, TCP_NODELAY, &on, &len);
 		fprintf(stderr, "nodelay %d\n", on);
+	} else if (strcmp(role, "_exit") == 0) {
+		printf("before _exit\n");
+		_exit(0);
+	} else if (strcmp(role, "killed") == 0) {
+		printf("before the signal\n");
+		raise(SIGKILL);
 	} else {
 		fprintf(stderr, "legacy: unknown role [%s]\n", role);
 		return 2;

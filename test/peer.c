@@ -12,6 +12,10 @@
  *   eof            fail unless the next read is EOF
  *   sink           read to EOF; print "received N fnv H"
  *   flood:N        send N bytes while reading to EOF; print "received N fnv H"
+ *   slowsink       as sink, but a few KiB a read with pauses: a slow reader
+ *   sendlines:N    send "line 1" ... "line N"
+ *   spew           send until the other side is gone; never read, never
+ *                  close first; print "spewed N"
  *   turns:N:K      N round trips of one request line and K reply lines;
  *                  print "turns N ms T"
  *   noconn         (listen) fail if another connection is waiting
@@ -235,6 +239,49 @@ sink(uint64_t sendbytes)
 }
 
 static void
+slow_sink(void)
+{
+	uint64_t hash = fnv(0xcbf29ce484222325ULL, (unsigned char *)inbuf, inlen);
+	uint64_t received = inlen;
+	ssize_t got;
+
+	inlen = 0;
+	for (long reads = 1;; reads++) {
+		wait_readable(conn);
+		if ((got = read(conn, inbuf, 4096)) <= 0)
+			break;
+		hash = fnv(hash, (unsigned char *)inbuf, (size_t)got);
+		received += (uint64_t)got;
+		if (reads % 16 == 0)
+			poll(NULL, 0, 1);
+	}
+	if (got == -1)
+		die("read: %s after %ju bytes", strerror(errno), (uintmax_t)received);
+	printf("received %ju fnv %016jx\n", (uintmax_t)received, (uintmax_t)hash);
+	fflush(stdout);
+}
+
+static void
+spew(void)
+{
+	static char junk[65536];
+	uint64_t sent = 0;
+
+	for (;;) {
+		ssize_t n = send(conn, junk, sizeof(junk), MSG_NOSIGNAL);
+
+		if (n == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				break;
+			die("send: %s", strerror(errno));
+		}
+		sent += (uint64_t)n;
+	}
+	printf("spewed %ju\n", (uintmax_t)sent);
+	fflush(stdout);
+}
+
+static void
 turns(long n, long k)
 {
 	char request[64];
@@ -284,6 +331,17 @@ run(const char *action)
 			die("expected EOF, got [%.*s]", (int)inlen, inbuf);
 	} else if (strcmp(action, "sink") == 0) {
 		sink(0);
+	} else if (strcmp(action, "slowsink") == 0) {
+		slow_sink();
+	} else if (strcmp(action, "spew") == 0) {
+		spew();
+	} else if (strncmp(action, "sendlines:", 10) == 0) {
+		long n = atol(action + 10);
+
+		for (long i = 1; i <= n; i++) {
+			snprintf(text, sizeof(text), "line %ld\n", i);
+			send_all(text, strlen(text));
+		}
 	} else if (strncmp(action, "flood:", 6) == 0) {
 		sink(strtoull(action + 6, NULL, 10));
 	} else if (strncmp(action, "turns:", 6) == 0) {
