@@ -14,6 +14,7 @@
  *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
  *   _exit       print a line, then _exit(0): the exit path is skipped
  *   killed      print a line, then die by SIGKILL
+ *   maps NAME   "loaded" or "not loaded" on stderr: is NAME in our memory map
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -139,6 +140,14 @@ main(int argc, char **argv)
 
 		getsockopt(1, IPPROTO_TCP, TCP_NODELAY, &on, &len);
 		fprintf(stderr, "nodelay %d\n", on);
+	} else if (strcmp(role, "maps") == 0 && argc > 2) {
+		FILE *maps = fopen("/proc/self/maps", "r");
+		int found = 0;
+
+		while (maps != NULL && fgets(line, sizeof(line), maps) != NULL)
+			found |= strstr(line, argv[2]) != NULL;
+		fprintf(stderr, "%s\n", found ? "loaded" : "not loaded");
+		printf("main ran\n");
 	} else if (strcmp(role, "_exit") == 0) {
 		printf("before _exit\n");
 		_exit(0);
