@@ -24,7 +24,7 @@ SHIM_SRC := shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
-TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer
+TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub
 
 # Packages a fresh Debian machine needs for the build and the tests.
 DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
