@@ -26,11 +26,15 @@ LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
 TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub
 
-# Packages a fresh Debian machine needs for the build and the tests.
+# Packages a fresh Debian machine needs for the build and the tests
+# (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
 DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
-                bats-assert netbase iproute2 procps python3 sed coreutils man-db
+                bats-assert netbase iproute2 procps python3 sed coreutils man-db \
+                util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind
+LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test unit bats demo install uninstall clean asan
+.PHONY: all deps test unit bats demo install uninstall clean asan lint valgrind fuzz
 all: $(LIB) $(LAUNCHER)
 
 $(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
@@ -87,6 +91,24 @@ asan:
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    CFLAGS="-O1 -g" build-asan/libsockredir.so build-asan/sockredir \
 	    build-asan/test/unit_config
+
+# Static analysis, clean or failing; .clang-tidy says which checks are off.
+lint:
+	cppcheck --enable=warning,style,performance,portability --inline-suppr \
+	    --error-exitcode=1 -q $(LINT_FLAGS) shim/ launcher/
+	clang-tidy --quiet shim/*.c launcher/sockredir.c -- -std=gnu11 $(LINT_FLAGS)
+
+# libFuzzer over the whole configuration parser and the ALLOW matcher.
+$(B)/fuzz_config: test/fuzz_config.c shim/config.c shim/allow.c shim/address.c \
+    shim/shim.h include/sockredir.h | $(B)/obj
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    $(LINT_FLAGS) -o $@ test/fuzz_config.c shim/config.c shim/allow.c \
+	    shim/address.c $(BSD_LIBS)
+
+fuzz: $(B)/fuzz_config
+	mkdir -p $(B)/fuzz-corpus
+	$(B)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(B)/ $(B)/fuzz-corpus test/fuzz-corpus
 
 install: $(LIB) $(LAUNCHER)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

@@ -66,11 +66,13 @@ set(const char *name, const char *value)
 static int
 find_library(char *path, size_t pathlen)
 {
-	char self[PATH_MAX], *dir;
+	char self[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	const char *formats[] = { "%s/" LIBRARY, "%s/../lib/" LIBRARY };
 
 	if (len > 0) {
+		const char *formats[] = { "%s/" LIBRARY, "%s/../lib/" LIBRARY };
+		char *dir;
+
 		self[len] = '\0';
 		dir = dirname(self);
 		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {

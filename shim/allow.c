@@ -90,7 +90,6 @@ sockredir_parse_allow(const char *text, struct sockredir_allow *allow,
 	for (;;) {
 		size_t len = strcspn(p, ","), entrylen = len;
 		const char *entry = p;
-		char quoted[300], copy[300];
 
 		while (entrylen > 0 && is_blank(*entry))
 			entry++, entrylen--;
@@ -102,6 +101,8 @@ sockredir_parse_allow(const char *text, struct sockredir_allow *allow,
 			return EX_USAGE;
 		}
 		if (parse_entry(entry, entrylen, &allow[*nallow]) != 0) {
+			char quoted[300], copy[300];
+
 			snprintf(copy, sizeof(copy), "%.*s", (int)(entrylen < 299 ?
 			    entrylen : 299), entry);
 			quote_value(copy, quoted, sizeof(quoted));

@@ -53,17 +53,25 @@ int
 inherited_stream(struct stream_id *id)
 {
 	const char *value = getenv(SOCKREDIR_ENV_STREAM);
+	char *end;
 	intmax_t pid;
 	uintmax_t dev, ino;
 
 	if (value == NULL || *value == '\0')
 		return 0;
 	memset(id, 0, sizeof(*id));
-	if (sscanf(value, "%jd:%ju:%ju", &pid, &dev, &ino) == 3) {
-		id->pid = (pid_t)pid;
-		id->dev = (dev_t)dev;
-		id->ino = (ino_t)ino;
-	}
+	pid = strtoimax(value, &end, 10);
+	if (*end != ':')
+		return 1;
+	dev = strtoumax(end + 1, &end, 10);
+	if (*end != ':')
+		return 1;
+	ino = strtoumax(end + 1, &end, 10);
+	if (*end != '\0')
+		return 1;
+	id->pid = (pid_t)pid;
+	id->dev = (dev_t)dev;
+	id->ino = (ino_t)ino;
 	return 1;
 }
 

@@ -51,7 +51,7 @@ quote_value(const char *value, char *out, size_t outlen)
 	const size_t shown = 64;
 	size_t n = 0, i;
 
-	for (i = 0; value[i] != '\0' && i < shown && n + 5 < outlen; i++) {
+	for (i = 0; i < shown && value[i] != '\0' && n + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)value[i];
 
 		if (c == '"' || c == '\\')

@@ -97,10 +97,11 @@ int
 remote_connect(const struct addrinfo *list, long timeout_ms)
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	int backoff_ms = 10, fd, error = ECONNREFUSED, retry;
+	int backoff_ms = 10, fd, error = ECONNREFUSED;
 
 	for (;;) {
-		retry = 0;
+		int retry = 0;
+
 		for (const struct addrinfo *address = list; address != NULL;
 		    address = address->ai_next) {
 			if ((fd = connect_one(address, deadline)) != -1)

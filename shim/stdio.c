@@ -30,7 +30,7 @@ mode_redirects_stdin(enum sockredir_mode mode)
 int
 redirect_stream(int stream, enum sockredir_mode mode)
 {
-	int wanted[2] = { mode_redirects_stdin(mode), mode_redirects_stdout(mode) };
+	const int wanted[2] = { mode_redirects_stdin(mode), mode_redirects_stdout(mode) };
 
 	for (int fd = 0; fd <= 1; fd++) {
 		if (!wanted[fd])
