@@ -24,7 +24,8 @@ SHIM_SRC := shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
-TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub
+TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub \
+              $(B)/test/floor
 
 # Packages a fresh Debian machine needs for the build and the tests
 # (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
@@ -34,7 +35,7 @@ DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test unit bats demo install uninstall clean asan lint valgrind fuzz
+.PHONY: all deps deps-bench bench test unit bats demo install uninstall clean asan lint fuzz
 all: $(LIB) $(LAUNCHER)
 
 $(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
@@ -51,6 +52,9 @@ $(LAUNCHER): launcher/sockredir.c include/sockredir.h | $(B)/obj
 # The unit tests link the pure code without the constructor.
 $(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o | $(B)/test
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BSD_LIBS)
+
+$(B)/test/floor: test/bench/floor.c | $(B)/test
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 # The programs the tests run are plain C, with no flush calls of their own.
 $(B)/test/%: test/%.c | $(B)/test
@@ -71,6 +75,23 @@ deps:
 	    echo "make deps: missing packages; run as root:"; \
 	    echo "  apt-get install -y$$missing"; exit 1; \
 	fi
+
+# The benchmark's tools; a missing one is a row saying "not installed".
+deps-bench:
+	@missing=""; for p in socat ncat ucspi-tcp gnuplot-nox; do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	        || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "make deps-bench: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	    echo "make deps-bench: run as root: apt-get install -y$$missing"; \
+	fi
+
+bench: deps deps-bench
+	$(MAKE) $(LIB) $(TEST_PROGS)
+	test/bench/run.sh
 
 test: deps
 	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS) asan

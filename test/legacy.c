@@ -8,7 +8,10 @@
  *               (answers on stderr), 4 and 5 read then print
  *   hello       "legacy main ran" on stderr, "hello" on stdout
  *   hold        print a line, then wait for one on stdin, then print another
+ *   reply1      for each input line: "result LINE"
  *   reply2      for each input line: a result line and a status line
+ *   once        read one line, answer "pong LINE", exit
+ *   bulk N      print N lines of 64 bytes (the benchmark's bulk output)
  *   blast N     write N pseudo-random bytes; "sent N fnv H" on stderr
  *   fds         "fds: ..." (the open descriptors) on stderr and stdout
  *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
@@ -124,6 +127,16 @@ main(int argc, char **argv)
 	} else if (strcmp(role, "hold") == 0) {
 		printf("first\n");
 		printf("second [%s]\n", read_line());
+	} else if (strcmp(role, "reply1") == 0) {
+		while (fgets(line, sizeof(line), stdin) != NULL)
+			printf("result %s", line);
+	} else if (strcmp(role, "once") == 0) {
+		printf("pong %s\n", read_line());
+	} else if (strcmp(role, "bulk") == 0 && argc > 2) {
+		long n = atol(argv[2]);
+
+		for (long i = 0; i < n; i++)
+			printf("%08ld %054d\n", i, 0);
 	} else if (strcmp(role, "reply2") == 0) {
 		while (fgets(line, sizeof(line), stdin) != NULL) {
 			line[strcspn(line, "\n")] = '\0';

@@ -16,8 +16,11 @@
  *   sendlines:N    send "line 1" ... "line N"
  *   spew           send until the other side is gone; never read, never
  *                  close first; print "spewed N"
- *   turns:N:K      N round trips of one request line and K reply lines;
- *                  print "turns N ms T"
+ *   turns:N:K[:MS] N round trips of one request line ("request I") and K
+ *                  reply lines ("result request I", then "status ok"),
+ *                  each checked; stop early after MS milliseconds if given;
+ *                  print "turns DONE ms T"
+ *   clock          print "ms T": milliseconds since the connection began
  *   noconn         (listen) fail if another connection is waiting
  *   touch:PATH     create the file PATH (tells the test we got this far)
  *   gate:PATH      wait until the file PATH exists (the test lets us go on)
@@ -55,6 +58,7 @@
 
 static int timeout_ms = 10000;
 static int listener = -1, conn = -1;
+static double connected_at;
 static char inbuf[1 << 16];
 static size_t inlen;
 static char line[1 << 16];
@@ -282,19 +286,27 @@ spew(void)
 }
 
 static void
-turns(long n, long k)
+turns(long n, long k, long cap_ms)
 {
-	char request[64];
+	char request[64], expected[96];
 	double start = now_ms();
+	long i;
 
-	for (long i = 0; i < n; i++) {
+	for (i = 0; i < n && (cap_ms == 0 || now_ms() - start < cap_ms); i++) {
 		snprintf(request, sizeof(request), "request %ld\n", i);
 		send_all(request, strlen(request));
-		for (long j = 0; j < k; j++)
+		for (long j = 0; j < k; j++) {
 			if (!read_line())
 				die("EOF in turn %ld", i);
+			if (j == 0)
+				snprintf(expected, sizeof(expected), "result request %ld", i);
+			else
+				snprintf(expected, sizeof(expected), "status ok");
+			if (strcmp(line, expected) != 0)
+				die("turn %ld: expected [%s], got [%s]", i, expected, line);
+		}
 	}
-	printf("turns %ld ms %.0f\n", n, now_ms() - start);
+	printf("turns %ld ms %.3f\n", i, now_ms() - start);
 	fflush(stdout);
 }
 
@@ -346,9 +358,16 @@ run(const char *action)
 		sink(strtoull(action + 6, NULL, 10));
 	} else if (strncmp(action, "turns:", 6) == 0) {
 		char *end;
-		long n = strtol(action + 6, &end, 10);
+		long n = strtol(action + 6, &end, 10), k = 1, cap_ms = 0;
 
-		turns(n, *end == ':' ? strtol(end + 1, NULL, 10) : 1);
+		if (*end == ':')
+			k = strtol(end + 1, &end, 10);
+		if (*end == ':')
+			cap_ms = strtol(end + 1, NULL, 10);
+		turns(n, k, cap_ms);
+	} else if (strcmp(action, "clock") == 0) {
+		printf("ms %.3f\n", now_ms() - connected_at);
+		fflush(stdout);
 	} else if (strcmp(action, "noconn") == 0) {
 		int other;
 
@@ -506,6 +525,7 @@ main(int argc, char **argv)
 		conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 		if (conn == -1)
 			die("accept: %s", strerror(errno));
+		connected_at = now_ms();
 	} else if (strcmp(argv[0], "connect") == 0) {
 		for (long round = 1; round < count; round++) {
 			conn = connect_to(argv[1], argv[2], source);
@@ -515,6 +535,7 @@ main(int argc, char **argv)
 			inlen = 0;
 		}
 		conn = connect_to(argv[1], argv[2], source);
+		connected_at = now_ms();
 	} else
 		die("unknown role [%s]", argv[0]);
 	for (int i = 3; i < argc; i++)
