@@ -93,7 +93,7 @@ bench: deps deps-bench
 	$(MAKE) $(LIB) $(TEST_PROGS)
 	test/bench/run.sh
 
-test: deps
+test: deps deps-bench
 	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS) asan
 	test/run-tests.sh
 

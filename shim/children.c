@@ -41,11 +41,11 @@ fd_is_stream(int fd, const struct stream_id *id)
 int
 mark_stream(const struct stream_id *id)
 {
-	char value[64];
+	static char slot[sizeof(SOCKREDIR_ENV_STREAM) + 64];
 
-	snprintf(value, sizeof(value), "%jd:%ju:%ju", (intmax_t)id->pid,
-	    (uintmax_t)id->dev, (uintmax_t)id->ino);
-	return setenv(SOCKREDIR_ENV_STREAM, value, 1);
+	snprintf(slot, sizeof(slot), "%s=%jd:%ju:%ju", SOCKREDIR_ENV_STREAM,
+	    (intmax_t)id->pid, (uintmax_t)id->dev, (uintmax_t)id->ino);
+	return putenv(slot);
 }
 
 /* Set at all means "someone already connected"; garbage matches no fd. */
@@ -95,7 +95,7 @@ is_own_relative_entry(const char *entry, size_t len, const char *self)
  * changes directory; rewrite ours, only ours, as an absolute path, keeping
  * the separators and the other entries as they were.
  */
-int
+static int
 make_preload_absolute(void)
 {
 	const char *preload = getenv("LD_PRELOAD");
@@ -141,7 +141,7 @@ make_preload_absolute(void)
  * Python buffers its own sys.stdout and ignores stdio's setvbuf; this is the
  * seed's "run it with -u" done for the user.  A value already set is theirs.
  */
-int
+static int
 set_python_unbuffered(void)
 {
 	const char *value = getenv("PYTHONUNBUFFERED");
@@ -151,14 +151,52 @@ set_python_unbuffered(void)
 	return setenv("PYTHONUNBUFFERED", "1", 1);
 }
 
+/* What the children need whatever the connection: done before connecting. */
+int
+prepare_environment(const struct sockredir_config *config)
+{
+	if (make_preload_absolute() == -1)
+		return -1;
+	if (mode_redirects_stdout(config->mode) &&
+	    config->buffer != SOCKREDIR_BUFFER_FULL)
+		return set_python_unbuffered();
+	return 0;
+}
+
+/*
+ * The variables that describe one connection are written into static slots
+ * and put into the environment with putenv, which keeps the slot itself: in
+ * an inetd child, right after fork, this costs no malloc and no copy.
+ */
+#define SLOT(name, size) static char name[size]
+SLOT(proto_slot, sizeof("PROTO=UNIX"));
+SLOT(local_ip_slot, sizeof("TCPLOCALIP=") + INET6_ADDRSTRLEN);
+SLOT(local_port_slot, sizeof("TCPLOCALPORT=") + 24);
+SLOT(remote_ip_slot, sizeof("TCPREMOTEIP=") + INET6_ADDRSTRLEN);
+SLOT(remote_port_slot, sizeof("TCPREMOTEPORT=") + 24);
+SLOT(unix_path_slot, sizeof("UNIXLOCALPATH=") + 108);
+SLOT(unix_pid_slot, sizeof("UNIXREMOTEPID=") + 24);
+SLOT(unix_euid_slot, sizeof("UNIXREMOTEEUID=") + 24);
+SLOT(unix_egid_slot, sizeof("UNIXREMOTEEGID=") + 24);
+
 static int
-set_number(const char *name, uintmax_t value)
+put(char *slot, size_t size, const char *name, const char *value)
+{
+	snprintf(slot, size, "%s=%s", name, value);
+	return putenv(slot);
+}
+
+static int
+put_number(char *slot, size_t size, const char *name, uintmax_t value)
 {
 	char text[24];
 
 	snprintf(text, sizeof(text), "%ju", value);
-	return setenv(name, text, 1);
+	return put(slot, size, name, text);
 }
+
+#define PUT(slot, name, value) put(slot, sizeof(slot), name, value)
+#define PUT_NUMBER(slot, name, value) put_number(slot, sizeof(slot), name, value)
 
 /*
  * The connection in the UCSPI convention, as tcpserver and tcpclient (and
@@ -177,26 +215,27 @@ describe_connection(int stream, const struct sockredir_config *config)
 		struct ucred peer;
 		socklen_t peerlen = sizeof(peer);
 
-		if (setenv("PROTO", "UNIX", 1) == -1 ||
-		    (mode_listens(config->mode) &&
-		    setenv("UNIXLOCALPATH", config->unix_path, 1) == -1))
+		if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (mode_listens(config->mode) &&
+		    PUT(unix_path_slot, "UNIXLOCALPATH", config->unix_path) != 0))
 			return -1;
 		if (getsockopt(stream, SOL_SOCKET, SO_PEERCRED, &peer, &peerlen) == -1)
 			return 0;
-		return set_number("UNIXREMOTEPID", (uintmax_t)peer.pid) == -1 ||
-		    set_number("UNIXREMOTEEUID", peer.uid) == -1 ||
-		    set_number("UNIXREMOTEEGID", peer.gid) == -1 ? -1 : 0;
+		return PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
+		    PUT_NUMBER(unix_euid_slot, "UNIXREMOTEEUID", peer.uid) != 0 ||
+		    PUT_NUMBER(unix_egid_slot, "UNIXREMOTEEGID", peer.gid) != 0 ? -1 : 0;
 	}
 	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1 ||
 	    getpeername(stream, (struct sockaddr *)&remote, &remotelen) == -1)
 		return 0;
-	if (setenv("PROTO", "TCP", 1) == -1)
+	if (PUT(proto_slot, "PROTO", "TCP") != 0)
 		return -1;
 	if (address_ip_port((struct sockaddr *)&local, ip, sizeof(ip), &port) == 0 &&
-	    (setenv("TCPLOCALIP", ip, 1) == -1 || set_number("TCPLOCALPORT", port) == -1))
+	    (PUT(local_ip_slot, "TCPLOCALIP", ip) != 0 ||
+	    PUT_NUMBER(local_port_slot, "TCPLOCALPORT", port) != 0))
 		return -1;
 	if (address_ip_port((struct sockaddr *)&remote, ip, sizeof(ip), &port) == 0 &&
-	    (setenv("TCPREMOTEIP", ip, 1) == -1 || set_number("TCPREMOTEPORT", port) == -1))
+	    (PUT(remote_ip_slot, "TCPREMOTEIP", ip) != 0 ||
+	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", port) != 0))
 		return -1;
 	return 0;
 }

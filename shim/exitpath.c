@@ -34,7 +34,7 @@ drain_until_peer_closes(int fd, long linger_ms)
 {
 	struct pollfd peer = { .fd = fd, .events = POLLIN };
 	struct timespec start;
-	char discard[65536];
+	char discard[4096];
 	long left;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);

@@ -45,8 +45,7 @@ int identify_stream(int fd, struct stream_id *id);
 int fd_is_stream(int fd, const struct stream_id *id);
 int mark_stream(const struct stream_id *id);
 int inherited_stream(struct stream_id *id);
-int make_preload_absolute(void);
-int set_python_unbuffered(void);
+int prepare_environment(const struct sockredir_config *config);
 int describe_connection(int stream, const struct sockredir_config *config);
 
 /* inetd.c: returns the stream in a child; the listener never returns. */

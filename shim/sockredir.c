@@ -151,6 +151,12 @@ sockredir_init(void)
 	}
 	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
 		fail(code, why);
+	/* Before connecting, so that an inetd listener does it once for all. */
+	if (prepare_environment(&config) == -1) {
+		snprintf(why, sizeof(why), "setting up the environment: %s",
+		    strerror(errno));
+		fail(EX_OSERR, why);
+	}
 
 	if ((stream = open_stream(&config, why, sizeof(why))) < 0)
 		fail(-stream, why);
@@ -163,17 +169,13 @@ sockredir_init(void)
 		snprintf(why, sizeof(why), "dup2: %s", strerror(errno));
 		fail(EX_OSERR, why);
 	}
-	if (mode_redirects_stdout(config.mode)) {
+	if (mode_redirects_stdout(config.mode))
 		set_stdout_buffering(config.buffer);
-		if (config.buffer != SOCKREDIR_BUFFER_FULL)
-			set_python_unbuffered();
-	}
 
 	if (identify_stream(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
 	    STDIN_FILENO, &stream_id) == -1 || mark_stream(&stream_id) == -1 ||
 	    describe_connection(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
 	    STDIN_FILENO, &config) == -1 ||
-	    make_preload_absolute() == -1 ||
 	    install_exit_path(&stream_id, config.linger_ms) != 0) {
 		snprintf(why, sizeof(why), "setting up the environment: %s",
 		    strerror(errno));

@@ -10,6 +10,8 @@
  *                               `legacy bulk N` prints them, fully buffered
  *   floor forkserver HOST PORT  accept forever; a forked child per connection
  *                               reads one line and answers "pong LINE"
+ *   floor stdioserver HOST PORT the same, but the child does it as `legacy
+ *                               once` does: on fds 0 and 1, with stdio
  *   floor acceptor HOST PORT    accept forever; read each connection to EOF
  */
 #include <sys/socket.h>
@@ -18,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +125,27 @@ bulk(int fd, long lines)
 	write_all(fd, buffer, used);
 }
 
+/* What `legacy once` does under the shim, written by hand: stdio on fds 0, 1. */
+static void __attribute__((noreturn))
+stdio_session(int fd)
+{
+	char line[4096];
+
+	dup2(fd, 0);
+	dup2(fd, 1);
+	close(fd);
+	setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+	if (fgets(line, sizeof(line), stdin) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("pong %s\n", line);
+	}
+	fflush(stdout);
+	shutdown(1, SHUT_WR);
+	while (read(0, line, sizeof(line)) > 0)
+		;
+	exit(0);
+}
+
 static void
 reap(int signo)
 {
@@ -155,8 +179,10 @@ main(int argc, char **argv)
 		shutdown(fd, SHUT_WR);
 		while (read(fd, argv[1], 1) > 0)	/* wait for the reader to close */
 			;
-	} else if (strcmp(argv[1], "forkserver") == 0) {
+	} else if (strcmp(argv[1], "forkserver") == 0 ||
+	    strcmp(argv[1], "stdioserver") == 0) {
 		int listener = listen_on(argv[2], argv[3]);
+		int with_stdio = argv[1][0] == 's';
 		struct sigaction child = { .sa_handler = reap, .sa_flags = SA_RESTART };
 
 		sigaction(SIGCHLD, &child, NULL);
@@ -171,6 +197,8 @@ main(int argc, char **argv)
 
 				close(listener);
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+				if (with_stdio)
+					stdio_session(fd);
 				while ((got = read(fd, in + n, sizeof(in) - 1 - (size_t)n)) > 0) {
 					n += got;
 					if (memchr(in, '\n', (size_t)n) != NULL)

@@ -239,6 +239,7 @@ EOF
 inetd_variants() {
 	cat <<EOF
 floor: forking C server	-	$FLOOR forkserver $HOST \$PORT
+forking C server, stdio child	-	$FLOOR stdioserver $HOST \$PORT
 sockredir inetd	-	$shim_env SOCKREDIR_MODE=inetd $LEGACY once
 tcpserver stdbuf -oL	tcpserver	tcpserver -c 40 -H -R -l0 $HOST \$PORT $STDBUF -oL $LEGACY once
 socat TCP-LISTEN,fork stdbuf -oL	socat	socat TCP-LISTEN:\$PORT,bind=$HOST,reuseaddr,fork EXEC:'$STDBUF -oL $LEGACY once'

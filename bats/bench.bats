@@ -1,0 +1,20 @@
+#!/usr/bin/env bats
+# The benchmark's smoke test: a quick run in which every variant completes and
+# is verified (each reply line checked, each transfer checksummed), and the
+# variants without stdbuf deadlock as expected.  No timing is asserted.
+
+load helper
+
+@test "make bench, quick: every variant completes and verifies, or deadlocks where expected" {
+	skip_if_sanitized
+	run env BENCH_QUICK=1 BENCH_OUT="$T/bench" "$ROOT/test/bench/run.sh"
+	assert_success
+	assert_output --partial "every variant completed and verified"
+	refute_output --partial "| failed"
+	refute_output --partial "corrupt"
+	# The seed's deadlock, shown: socat without stdbuf cannot converse.
+	if command -v socat >/dev/null; then
+		assert_output --regexp '\| socat EXEC, no stdbuf \| - \| - \| - \| 1 \| deadlock'
+	fi
+	[[ -s $T/bench/results.tsv && -s $T/bench/table.md ]]
+}
