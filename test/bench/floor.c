@@ -3,9 +3,12 @@
  * benchmark's floor for each measurement.  No stdio on the socket, TCP_NODELAY
  * on, each reply built and sent with one write.
  *
- *   floor client HOST PORT K    connect; answer each request line with K
- *                               lines ("result LINE", then "status ok")
- *   floor server HOST PORT K    the same, listening for one connection
+ *   floor client HOST PORT K [split]
+ *                               connect; answer each request line with K
+ *                               lines ("result LINE", then "status ok"), in
+ *                               one write, or one write a line with split
+ *   floor server HOST PORT K [split]
+ *                               the same, listening for one connection
  *   floor bulk HOST PORT N      connect; send N lines of 64 bytes, as
  *                               `legacy bulk N` prints them, fully buffered
  *   floor forkserver HOST PORT  accept forever; a forked child per connection
@@ -82,9 +85,9 @@ write_all(int fd, const char *data, size_t len)
 	}
 }
 
-/* Answer each line with K lines in one write, until EOF. */
+/* Answer each line with K lines in one write (or K writes), until EOF. */
 static void
-converse(int fd, int k)
+converse(int fd, int k, int split)
 {
 	char in[65536], out[256];
 	size_t have = 0;
@@ -97,9 +100,16 @@ converse(int fd, int k)
 			int len;
 
 			*newline = '\0';
-			len = snprintf(out, sizeof(out), "result %s\n%s", in,
-			    k > 1 ? "status ok\n" : "");
-			write_all(fd, out, (size_t)len);
+			if (split) {
+				len = snprintf(out, sizeof(out), "result %s\n", in);
+				write_all(fd, out, (size_t)len);
+				if (k > 1)
+					write_all(fd, "status ok\n", 10);
+			} else {
+				len = snprintf(out, sizeof(out), "result %s\n%s", in,
+				    k > 1 ? "status ok\n" : "");
+				write_all(fd, out, (size_t)len);
+			}
 			have -= (size_t)(newline - in) + 1;
 			memmove(in, newline + 1, have);
 		}
@@ -164,14 +174,14 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "client") == 0 && argc > 4) {
 		int fd = connect_to(argv[2], argv[3]);
 
-		converse(fd, atoi(argv[4]));
+		converse(fd, atoi(argv[4]), argc > 5 && strcmp(argv[5], "split") == 0);
 	} else if (strcmp(argv[1], "server") == 0 && argc > 4) {
 		int listener = listen_on(argv[2], argv[3]), on = 1;
 		int fd = accept(listener, NULL, NULL);
 
 		close(listener);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		converse(fd, atoi(argv[4]));
+		converse(fd, atoi(argv[4]), argc > 5 && strcmp(argv[5], "split") == 0);
 	} else if (strcmp(argv[1], "bulk") == 0 && argc > 4) {
 		int fd = connect_to(argv[2], argv[3]);
 

@@ -46,7 +46,7 @@ for section, variants in sorted(runs.items()):
     lines.append("|---------|-------:|--------:|---------:|-----:|--------|")
     for variant, rows in variants.items():
         values, statuses, note = summarise(rows)
-        if variant.startswith(("floor", "plain")) and values:
+        if variant.startswith(("floor:", "plain")) and values:
             floor = statistics.median(values)
         if values:
             median = statistics.median(values)

@@ -196,6 +196,7 @@ ncat --exec stdbuf -oL	ncat	ncat $HOST \$PORT --exec '$STDBUF -oL $LEGACY reply$
 tcpclient stdbuf -oL	tcpclient	tcpclient -H -R -l0 $HOST \$PORT sh -c 'exec $STDBUF -oL $LEGACY reply$k <&6 >&7'	-
 EOF
 	[[ $k == 2 ]] && cat <<EOF
+floor, one write a line	-	$FLOOR client $HOST \$PORT $k split	-
 tcpclient -D stdbuf -oL	tcpclient	tcpclient -D -H -R -l0 $HOST \$PORT sh -c 'exec $STDBUF -oL $LEGACY reply$k <&6 >&7'	-
 EOF
 	cat <<EOF
@@ -215,6 +216,7 @@ ncat -l --exec stdbuf -oL	ncat	ncat -l $HOST \$PORT --exec '$STDBUF -oL $LEGACY 
 tcpserver stdbuf -oL	tcpserver	tcpserver -H -R -l0 $HOST \$PORT $STDBUF -oL $LEGACY reply$k	-
 EOF
 	[[ $k == 2 ]] && cat <<EOF
+floor, one write a line	-	$FLOOR server $HOST \$PORT $k split	-
 tcpserver -D stdbuf -oL	tcpserver	tcpserver -D -H -R -l0 $HOST \$PORT $STDBUF -oL $LEGACY reply$k	-
 EOF
 	cat <<EOF
