@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from collections import OrderedDict
 
 results, out, quick = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
@@ -53,13 +54,17 @@ for section, variants in sorted(runs.items()):
             ratio = "%.2fx" % (median / floor) if floor else "-"
             spread = "%g-%g" % (min(values), max(values))
             shown = "%g" % median
-            if floor and variant != "floor":
-                chart.append((section.split(" ")[0] + " " + variant, median / floor))
+            if floor and not variant.startswith(("floor:", "plain")):
+                label = section if section.startswith("inetd") else section.split(" ")[0]
+                chart.append((label + " " + variant, median / floor))
         else:
             ratio = spread = shown = "-"
         result = note if note else "ok, verified"
         if statuses == ["deadlock"]:
             result = "deadlock (not timed)"
+        elif statuses == ["capped"]:
+            done = sorted(int(r["status"].split()[1]) for r in rows)
+            result = "stalls: every run capped at 1.5 s after %d-%d turns, verified; mean a turn" % (done[0], done[-1])
         lines.append("| %s | %s | %s | %s | %d | %s |" % (variant, shown, spread, ratio, len(rows), result))
         expected_deadlock = "no stdbuf" in variant
         for status in statuses:
@@ -77,7 +82,8 @@ with open(os.path.join(out, "table.md"), "w") as f:
     f.write(table)
 with open(os.path.join(out, "chart.dat"), "w") as f:
     for label, ratio in chart:
-        f.write('"%s" %.3f\n' % (label.replace('"', "'"), ratio))
+        colour = 0xCC6677 if "sockredir" in label else 0x4477AA
+        f.write('"%s" %.3f %d\n' % (label.replace('"', "'"), ratio, colour))
 
 svg = os.path.join(out, "benchmarks.svg")
 if shutil.which("gnuplot") and chart:
@@ -111,7 +117,7 @@ if not quick:
         versions.append("- %s: %s" % (name, version(command)))
     with open(os.path.join(root, "docs/benchmarks.md"), "w") as f:
         f.write(head)
-        f.write("\n## The machine and the tools\n\n" + machine + "\n" + "\n".join(versions) + "\n")
+        f.write("\n## The machine and the tools\n\nRun on %s.\n\n" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + machine + "\n" + "\n".join(versions) + "\n")
         f.write("\n## Results\n\nMedians of each variant's runs; \"vs floor\" is the median's ratio to "
                 "the floor of the same section, measured in the same run.\n")
         f.write(table)
