@@ -50,7 +50,8 @@ stop() {
 	wait "$1" 2>/dev/null
 }
 
-# A command template is a string evaluated with PORT set.
+# A command template is a string evaluated with PORT set, and exec'd in the
+# background job, so that $! is the tool itself and stop ends it.
 
 # dialog SECTION ROLE K NAME TEMPLATE [expect-deadlock]
 #   ROLE client: the program connects to our listening peer.
@@ -69,10 +70,10 @@ dialog_once() {
 		peer=$!
 		read -r -t 10 -u "$ready" PORT
 		exec {ready}<&-
-		eval "$template" </dev/null >/dev/null 2>"$OUT/program.err" &
+		eval "exec $template" </dev/null >/dev/null 2>"$OUT/program.err" &
 		program=$!
 	else
-		eval "$template" </dev/null >/dev/null 2>"$OUT/program.err" &
+		eval "exec $template" </dev/null >/dev/null 2>"$OUT/program.err" &
 		program=$!
 		"$PEER" -t "$timeout" connect "$HOST" "$PORT" "turns:$TURNS:$k:$cap" shut \
 			>"$out" 2>"$err" &
@@ -106,7 +107,7 @@ bulk_once() {	# name template rep
 	peer=$!
 	read -r -t 10 -u "$ready" PORT
 	exec {ready}<&-
-	eval "$template" </dev/null >/dev/null 2>"$OUT/program.err" &
+	eval "exec $template" </dev/null >/dev/null 2>"$OUT/program.err" &
 	program=$!
 	wait "$peer"
 	local peer_status=$?
@@ -152,7 +153,7 @@ startup_once() {	# rep
 inetd_once() {	# concurrency name template rep
 	local c=$1 name=$2 template=$3 rep=$4 server start end w pids=() failures=0
 	PORT=$(free_port)
-	eval "$template" </dev/null >/dev/null 2>"$OUT/server.err" &
+	eval "exec $template" </dev/null >/dev/null 2>"$OUT/server.err" &
 	server=$!
 	# One session first, retried until the server listens; not timed.
 	if ! "$PEER" -t 10 connect "$HOST" "$PORT" send:ping 'expect:pong ping' eof 2>/dev/null; then
