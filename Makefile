@@ -64,30 +64,11 @@ $(B)/obj $(B)/test:
 	mkdir -p $@
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
-	        || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then \
-	    echo "make deps: installing$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else \
-	    echo "make deps: missing packages; run as root:"; \
-	    echo "  apt-get install -y$$missing"; exit 1; \
-	fi
+	@test/install-packages.sh deps $(DEB_PACKAGES)
 
 # The benchmark's tools; a missing one is a row saying "not installed".
 deps-bench:
-	@missing=""; for p in socat ncat ucspi-tcp gnuplot-nox; do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
-	        || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then \
-	    echo "make deps-bench: installing$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else \
-	    echo "make deps-bench: run as root: apt-get install -y$$missing"; \
-	fi
+	@test/install-packages.sh deps-bench socat ncat ucspi-tcp gnuplot-nox
 
 bench: deps deps-bench
 	$(MAKE) $(LIB) $(TEST_PROGS)

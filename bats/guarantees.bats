@@ -76,13 +76,8 @@ three"
 	port=$(free_port)
 	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=10 \
 		-- "$LEGACY" hello
-	# Wait (bounded) until the listener shows, then read its addresses.
-	for _ in $(seq 200); do
-		listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
-		[[ -n $listening ]] && break
-		sleep 0.05
-	done
-	[[ -n $listening ]] || fail "the server never listened"
+	wait_listening "$port"
+	listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
 	while read -r address; do
 		[[ $address == 127.0.0.1:$port || $address == "[::1]:$port" ]] ||
 			fail "listening on $address"

@@ -67,6 +67,16 @@ skip_if_sanitized() {
 	[[ -z $FIRST ]] || skip "not under the sanitizer runtime"
 }
 
+# wait_listening PORT: bounded wait (10 s) until something listens on PORT,
+# seen from outside with ss; for servers that give no readiness signal.
+wait_listening() {
+	for _ in $(seq 200); do
+		[[ -n $(ss -Hltn "sport = :$1") ]] && return 0
+		sleep 0.05
+	done
+	fail "nothing listened on port $1"
+}
+
 free_port() {
 	"$PEER" freeport "${1:-127.0.0.1}"
 }

@@ -4,10 +4,6 @@
 
 load helper
 
-listening_on() {
-	[[ -n $(ss -Hltn "sport = :$1") ]]
-}
-
 reachable() {
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
@@ -17,8 +13,7 @@ reachable() {
 	port=$(free_port)
 	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=10 \
 		-- "$LEGACY" hello
-	for _ in $(seq 200); do listening_on "$port" && break; sleep 0.05; done
-	listening_on "$port" || fail "the server never listened"
+	wait_listening "$port"
 	! reachable 127.0.0.2 "$port" || fail "reachable on 127.0.0.2"
 	connect_peer 127.0.0.1 "$port" expect:hello eof
 	wait_both

@@ -1,0 +1,21 @@
+#!/bin/sh
+# install-packages.sh WHAT PACKAGE...: install the Debian packages that are
+# missing, with apt-get when run as root; otherwise print the line to run and
+# fail.  Used by make deps and make deps-bench.
+what=$1
+shift
+missing=""
+for package in "$@"; do
+	dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null |
+		grep -q '^install ok installed' || missing="$missing $package"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "make $what: installing$missing"
+	apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+else
+	echo "make $what: missing packages; run as root:"
+	echo "  apt-get install -y$missing"
+	exit 1
+fi
