@@ -31,6 +31,14 @@ else
 fi
 HOST=127.0.0.1
 STDBUF=$(command -v stdbuf)
+# The dialogs run every process of a variant on one CPU: on two cores a turn's
+# time depends on whether the scheduler wakes the other side on the same core
+# or the other one, which moved even the floor by 3x between runs.  Bulk,
+# start-up and inetd use the whole machine.  BENCH_DIALOG_CPUS= to turn off.
+PIN=
+if [[ -n ${BENCH_DIALOG_CPUS-0} ]] && command -v taskset >/dev/null; then
+	PIN="taskset -c ${BENCH_DIALOG_CPUS-0}"
+fi
 
 have() {
 	command -v "$1" >/dev/null 2>&1
@@ -65,17 +73,17 @@ dialog_once() {
 		rm -f "$OUT/ready"
 		mkfifo "$OUT/ready"
 		exec {ready}<>"$OUT/ready"
-		"$PEER" -t "$timeout" -r "$OUT/ready" listen "$HOST" "$PORT" \
+		$PIN "$PEER" -t "$timeout" -r "$OUT/ready" listen "$HOST" "$PORT" \
 			"turns:$TURNS:$k:$cap" shut >"$out" 2>"$err" &
 		peer=$!
 		read -r -t 10 -u "$ready" PORT
 		exec {ready}<&-
-		eval "exec $template" </dev/null >/dev/null 2>"$OUT/program.err" &
+		eval "exec $PIN $template" </dev/null >/dev/null 2>"$OUT/program.err" &
 		program=$!
 	else
-		eval "exec $template" </dev/null >/dev/null 2>"$OUT/program.err" &
+		eval "exec $PIN $template" </dev/null >/dev/null 2>"$OUT/program.err" &
 		program=$!
-		"$PEER" -t "$timeout" connect "$HOST" "$PORT" "turns:$TURNS:$k:$cap" shut \
+		$PIN "$PEER" -t "$timeout" connect "$HOST" "$PORT" "turns:$TURNS:$k:$cap" shut \
 			>"$out" 2>"$err" &
 		peer=$!
 	fi
