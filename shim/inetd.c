@@ -86,10 +86,48 @@ refuse(const struct sockaddr *peer, socklen_t length)
 }
 
 /*
+ * Accepts one connection on a listener and forks for it.  Returns the stream
+ * in the child; in the listener -1, with *more cleared once no connection is
+ * left waiting.
+ */
+static int
+serve_one(const struct sockredir_config *config, int listener, unsigned *active,
+    int *more)
+{
+	struct sockaddr_storage peer;
+	socklen_t peerlen = sizeof(peer);
+	int stream = accept4(listener, (struct sockaddr *)&peer, &peerlen, SOCK_CLOEXEC);
+	pid_t child;
+
+	if (stream == -1) {
+		*more = 0;
+		/* Out of descriptors: pause rather than spin. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS)
+			poll(NULL, 0, 100);
+		return -1;
+	}
+	if (!sockredir_allow_match(config->allow, config->nallow,
+	    (struct sockaddr *)&peer)) {
+		refuse((struct sockaddr *)&peer, peerlen);
+		close(stream);
+		return -1;
+	}
+	if ((child = fork()) == 0)
+		return stream;
+	close(stream);
+	if (child == -1)
+		dprintf(STDERR_FILENO, "sockredir: inetd: fork: %s\n", strerror(errno));
+	else
+		(*active)++;
+	return -1;
+}
+
+/*
  * Accept and fork until SIGTERM or SIGINT; returns the stream in a child.
- * At MAX children the listeners are not polled, so further connections wait
- * in the backlog.  Stopped, the listener closes its sockets, lets running
- * children finish (it does not signal them), reaps them and exits 0.
+ * Each wake-up takes every connection waiting, up to MAX children; at MAX
+ * the listeners are not polled, so further connections wait in the backlog.
+ * Stopped, the listener closes its sockets, lets running children finish
+ * (it does not signal them), reaps them and exits 0.
  */
 int
 serve_connections(const struct sockredir_config *config, int *listeners, int count)
@@ -109,41 +147,19 @@ serve_connections(const struct sockredir_config *config, int *listeners, int cou
 		    (nfds_t)count : 0, NULL, &waiting);
 
 		reap_children(&active);
-		for (int i = 0; ready > 0 && i < count && !stopping &&
-		    active < config->max_children; i++) {
-			struct sockaddr_storage peer;
-			socklen_t peerlen = sizeof(peer);
-			int stream;
-			pid_t child;
+		for (int i = 0; ready > 0 && i < count; i++) {
+			int more = waiting_fds[i].revents & POLLIN;
 
-			if (!(waiting_fds[i].revents & POLLIN))
-				continue;
-			stream = accept4(listeners[i], (struct sockaddr *)&peer,
-			    &peerlen, SOCK_CLOEXEC);
-			if (stream == -1) {
-				/* Out of descriptors: pause rather than spin. */
-				if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS)
-					poll(NULL, 0, 100);
-				continue;
+			while (more && !stopping && active < config->max_children) {
+				int stream = serve_one(config, listeners[i], &active, &more);
+
+				if (stream != -1) {
+					for (int j = 0; j < count; j++)
+						close(listeners[j]);
+					give_back_signals(&saved);
+					return stream;
+				}
 			}
-			if (!sockredir_allow_match(config->allow, config->nallow,
-			    (struct sockaddr *)&peer)) {
-				refuse((struct sockaddr *)&peer, peerlen);
-				close(stream);
-				continue;
-			}
-			if ((child = fork()) == 0) {
-				for (int j = 0; j < count; j++)
-					close(listeners[j]);
-				give_back_signals(&saved);
-				return stream;
-			}
-			close(stream);
-			if (child == -1)
-				dprintf(STDERR_FILENO, "sockredir: inetd: fork: %s\n",
-				    strerror(errno));
-			else
-				active++;
 		}
 	}
 	for (int i = 0; i < count; i++)
