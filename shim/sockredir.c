@@ -27,6 +27,15 @@ fail(int code, const char *why)
 	_exit(code);
 }
 
+static void __attribute__((noreturn))
+fail_system(const char *what)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s: %s", what, strerror(errno));
+	fail(EX_OSERR, why);
+}
+
 /* Out of descriptors or memory is the system's failure; the rest, the peer's. */
 static int
 failure_code(int error)
@@ -141,7 +150,7 @@ sockredir_init(void)
 	struct stream_id stream_id;
 	const char *mode = getenv(SOCKREDIR_ENV_MODE);
 	char why[1024];
-	int stream, code;
+	int stream, redirected, code;
 
 	if (mode == NULL || *mode == '\0' || getauxval(AT_SECURE))
 		return;
@@ -152,11 +161,8 @@ sockredir_init(void)
 	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
 		fail(code, why);
 	/* Before connecting, so that an inetd listener does it once for all. */
-	if (prepare_environment(&config) == -1) {
-		snprintf(why, sizeof(why), "setting up the environment: %s",
-		    strerror(errno));
-		fail(EX_OSERR, why);
-	}
+	if (prepare_environment(&config) == -1)
+		fail_system("setting up the environment");
 
 	if ((stream = open_stream(&config, why, sizeof(why))) < 0)
 		fail(-stream, why);
@@ -165,20 +171,15 @@ sockredir_init(void)
 	if (config.buffer != SOCKREDIR_BUFFER_FULL)
 		set_nodelay(stream);
 
-	if (redirect_stream(stream, config.mode) == -1) {
-		snprintf(why, sizeof(why), "dup2: %s", strerror(errno));
-		fail(EX_OSERR, why);
-	}
-	if (mode_redirects_stdout(config.mode))
+	if (redirect_stream(stream, config.mode) == -1)
+		fail_system("dup2");
+	redirected = mode_redirects_stdout(config.mode) ? STDOUT_FILENO : STDIN_FILENO;
+	if (redirected == STDOUT_FILENO)
 		set_stdout_buffering(config.buffer);
 
-	if (identify_stream(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
-	    STDIN_FILENO, &stream_id) == -1 || mark_stream(&stream_id) == -1 ||
-	    describe_connection(mode_redirects_stdout(config.mode) ? STDOUT_FILENO :
-	    STDIN_FILENO, &config) == -1 ||
-	    install_exit_path(&stream_id, config.linger_ms) != 0) {
-		snprintf(why, sizeof(why), "setting up the environment: %s",
-		    strerror(errno));
-		fail(EX_OSERR, why);
-	}
+	if (identify_stream(redirected, &stream_id) == -1 ||
+	    mark_stream(&stream_id) == -1 ||
+	    describe_connection(redirected, &config) == -1 ||
+	    install_exit_path(&stream_id, config.linger_ms) != 0)
+		fail_system("setting up the environment");
 }
