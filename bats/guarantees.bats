@@ -71,21 +71,6 @@ three"
 	wait_both
 }
 
-@test "server binds loopback by default, not every interface" {
-	local port listening
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=10 \
-		-- "$LEGACY" hello
-	wait_listening "$port"
-	listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')
-	while read -r address; do
-		[[ $address == 127.0.0.1:$port || $address == "[::1]:$port" ]] ||
-			fail "listening on $address"
-	done <<<"$listening"
-	connect_peer 127.0.0.1 "$port" expect:hello eof
-	wait_both
-}
-
 @test "no descriptor leaks: a server-mode program holds only fds 0, 1, 2" {
 	local port
 	port=$(free_port)

@@ -39,6 +39,14 @@ teardown() {
 	done
 }
 
+# The seed's servers as peer scripts.  Dialog 3's reads each line and
+# answers it; dialogs 4 and 5's speak first and print each answer.
+SEED_ANSWERS=(recv 'send:server {pid} got [{line}]' recv 'send:server {pid} got [{line}]'
+	recv 'send:server {pid} got [{line}]' eof)
+SEED_SPEAKS_FIRST=('send:server {pid}: 0' recv 'print:server {pid} got [{line}]'
+	'send:server {pid}: 1' recv 'print:server {pid} got [{line}]'
+	'send:server {pid}: 2' recv 'print:server {pid} got [{line}]' eof)
+
 # start_peer HOST ACTION...: a listening peer on a free port (or PEER_PORT);
 # sets PORT and PEER_PID.  It reports its port through a FIFO once listening.
 start_peer() {

@@ -8,12 +8,16 @@ reachable() {
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
-@test "a default server is not reachable on another local address (127.0.0.2)" {
-	local port
+@test "a server binds loopback by default: listening on 127.0.0.1 only, not reachable on 127.0.0.2" {
+	local port address
 	port=$(free_port)
 	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=10 \
 		-- "$LEGACY" hello
 	wait_listening "$port"
+	while read -r address; do
+		[[ $address == 127.0.0.1:$port || $address == "[::1]:$port" ]] ||
+			fail "listening on $address"
+	done < <(ss -Hltn "sport = :$port" | awk '{print $4}')
 	! reachable 127.0.0.2 "$port" || fail "reachable on 127.0.0.2"
 	connect_peer 127.0.0.1 "$port" expect:hello eof
 	wait_both

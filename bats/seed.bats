@@ -32,17 +32,13 @@ client $client got [server $server: 2]"
 }
 
 @test "dialog 3, client: print, read the reply, report it on stderr (nested transcript)" {
-	start_peer 127.0.0.1 \
-		recv 'send:server {pid} got [{line}]' \
-		recv 'send:server {pid} got [{line}]' \
-		recv 'send:server {pid} got [{line}]' eof
+	start_peer 127.0.0.1 "${SEED_ANSWERS[@]}"
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" 3
 	local server=$PEER_PID client=$PROG_PID
 	wait_both
-	assert_file_equals "$T/prog.err" "client $client got [server $server got [client $client: 0]]
-client $client got [server $server got [client $client: 1]]
-client $client got [server $server got [client $client: 2]]"
+	assert_file_equals "$T/prog.err" \
+		"$(printf "client $client got [server $server got [client $client: %d]]\n" 0 1 2)"
 }
 
 @test "dialog 4, server: the program listens and answers a connecting client" {
@@ -50,29 +46,21 @@ client $client got [server $server got [client $client: 2]]"
 	port=$(free_port)
 	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
 		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" 4
-	connect_peer 127.0.0.1 "$port" \
-		'send:server {pid}: 0' recv 'print:server {pid} got [{line}]' \
-		'send:server {pid}: 1' recv 'print:server {pid} got [{line}]' \
-		'send:server {pid}: 2' recv 'print:server {pid} got [{line}]' eof
+	connect_peer 127.0.0.1 "$port" "${SEED_SPEAKS_FIRST[@]}"
 	local server=$PEER_PID client=$PROG_PID
 	wait_both
-	assert_file_equals "$T/peer.out" "server $server got [client $client got [server $server: 0]]
-server $server got [client $client got [server $server: 1]]
-server $server got [client $client got [server $server: 2]]"
+	assert_file_equals "$T/peer.out" \
+		"$(printf "server $server got [client $client got [server $server: %d]]\n" 0 1 2)"
 }
 
 @test "dialog 5, client: the other side speaks first" {
-	start_peer 127.0.0.1 \
-		'send:server {pid}: 0' recv 'print:server {pid} got [{line}]' \
-		'send:server {pid}: 1' recv 'print:server {pid} got [{line}]' \
-		'send:server {pid}: 2' recv 'print:server {pid} got [{line}]' eof
+	start_peer 127.0.0.1 "${SEED_SPEAKS_FIRST[@]}"
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" 5
 	local server=$PEER_PID client=$PROG_PID
 	wait_both
-	assert_file_equals "$T/peer.out" "server $server got [client $client got [server $server: 0]]
-server $server got [client $client got [server $server: 1]]
-server $server got [client $client got [server $server: 2]]"
+	assert_file_equals "$T/peer.out" \
+		"$(printf "server $server got [client $client got [server $server: %d]]\n" 0 1 2)"
 }
 
 @test "both is the same mode as client" {
