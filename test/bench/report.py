@@ -16,7 +16,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from collections import OrderedDict
 
 results, out, quick = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
@@ -117,7 +116,9 @@ if not quick:
         versions.append("- %s: %s" % (name, version(command)))
     with open(os.path.join(root, "docs/benchmarks.md"), "w") as f:
         f.write(head)
-        f.write("\n## The machine and the tools\n\nRun on %s.\n\n" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + machine + "\n" + "\n".join(versions) + "\n")
+        run_date = os.path.join(out, "run-date")
+        when = open(run_date).read().strip() if os.path.exists(run_date) else "?"
+        f.write("\n## The machine and the tools\n\nRun on %s.\n\n" % when + machine + "\n" + "\n".join(versions) + "\n")
         f.write("\n## Results\n\nMedians of each variant's runs; \"vs floor\" is the median's ratio to "
                 "the floor of the same section, measured in the same run.\n")
         f.write(table)

@@ -21,6 +21,7 @@ QUICK=${BENCH_QUICK:-0}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.tsv
 printf 'section\tvariant\trep\tvalue\tunit\tstatus\n' >"$RESULTS"
+date -u '+%Y-%m-%d %H:%M UTC' >"$OUT/run-date"
 
 if [[ $QUICK == 1 ]]; then
 	TURNS=200 REPS=1 BULK_REPS=1 BULK_LINES=50000 STARTS=20 SESSIONS=160
