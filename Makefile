@@ -43,7 +43,7 @@ $(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
 
 $(LIB): $(SHIM_OBJ) shim/sockredir.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,--version-script=shim/sockredir.map \
-	    -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) $(BSD_LIBS) -ldl
+	    -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) $(BSD_LIBS)
 
 # The launcher finds the library beside it, in ../lib, or in LIBDIR.
 $(LAUNCHER): launcher/sockredir.c include/sockredir.h | $(B)/obj

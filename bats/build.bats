@@ -10,9 +10,12 @@ load helper
 	assert_output ""
 }
 
-@test "the library is built with libbsd and loads nothing else unusual" {
-	run ldd "$LIB"
-	assert_output --partial "libbsd.so"
+@test "the library is built with libbsd and needs nothing but libbsd and libc" {
+	run objdump -p "$LIB"
+	assert_success
+	run sh -c "objdump -p '$LIB' | awk '/NEEDED/ {print \$2}' | sort"
+	assert_output "libbsd.so.0
+libc.so.6"
 }
 
 @test "make install honours PREFIX and DESTDIR" {

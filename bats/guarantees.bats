@@ -44,13 +44,23 @@ three"
 	assert_file_equals "$T/peer.out" "received 8388608 fnv $sent"
 }
 
-@test "LINGER=0 closes at once: the exit path does not wait for the peer" {
-	# The peer never closes until the program has gone; with the default
-	# linger the program would wait 2 s, with 0 it must not wait at all.
-	PEER_TIMEOUT=5 start_peer 127.0.0.1 expect:hello eof
+@test "LINGER=0 closes at once: input left unread is not drained, the peer sees a reset" {
+	# The program never reads what the peer sends after "hello".  The
+	# default exit path drains it and the peer reads a clean EOF; LINGER=0
+	# closes with the input unread, which the kernel answers with a reset.
+	start_peer 127.0.0.1 expect:hello sendlines:2000 eof
+	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		-- "$LEGACY" hello
+	wait_both
+	start_peer 127.0.0.1 expect:hello sendlines:2000 eof
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		SOCKREDIR_LINGER=0 -- "$LEGACY" hello
-	wait_both
+	wait_peer
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+	assert_equal "$PEER_STATUS" 1
+	run cat "$T/peer.err"
+	assert_output --regexp 'Connection reset by peer|Broken pipe'
 }
 
 @test "IPv6: client to ::1 and to [::1]" {

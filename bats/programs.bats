@@ -60,6 +60,8 @@ load helper
 	wait_peer
 	wait_prog
 	assert_equal "$PEER_STATUS" 1
+	run cat "$T/peer.err"
+	assert_output --partial "timed out"
 }
 
 @test "PYTHONUNBUFFERED: set to 1 when unset or empty, a user's own value kept" {

@@ -21,6 +21,8 @@ converse() {
 	command -v perl >/dev/null || skip "perl not installed"
 	PEER_TIMEOUT=1 converse perl perl -ne 'print "perl: $_"'
 	assert_equal "$PEER_STATUS" 1
+	run cat "$T/peer.err"
+	assert_output --partial "timed out"
 }
 
 @test "Perl with PERLIO=:stdio uses C stdio, which the shim line-buffers: it converses" {

@@ -84,6 +84,9 @@ int sockredir_parse_config(struct sockredir_config *config,
 /* "DIGITS" or "DIGITS.DIGITS", 0..86400 seconds, rounded up to a millisecond. */
 int sockredir_parse_seconds(const char *text, long *ms);
 
+/* "line", "full" or "none"; *buffer is left alone on a bad value. */
+int sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer);
+
 /* Decimal digits only (leading zeros allowed), within min..max. */
 int sockredir_parse_decimal(const char *text, long min, long max, long *value);
 

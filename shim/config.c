@@ -34,10 +34,23 @@ sockredir_mode_name(enum sockredir_mode mode)
 	return "inactive";
 }
 
+/* What a mode means, in the contract's table. */
 int
 mode_listens(enum sockredir_mode mode)
 {
 	return mode == SOCKREDIR_SERVER || mode == SOCKREDIR_INETD;
+}
+
+int
+mode_redirects_stdin(enum sockredir_mode mode)
+{
+	return mode != SOCKREDIR_OUT;
+}
+
+int
+mode_redirects_stdout(enum sockredir_mode mode)
+{
+	return mode != SOCKREDIR_IN;
 }
 
 /*
@@ -132,6 +145,20 @@ sockredir_parse_seconds(const char *text, long *ms)
 	if (seconds == SOCKREDIR_MAX_SECONDS && fraction_ms > 0)
 		return -1;
 	*ms = seconds * 1000 + fraction_ms;
+	return 0;
+}
+
+int
+sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer)
+{
+	if (strcmp(text, "line") == 0)
+		*buffer = SOCKREDIR_BUFFER_LINE;
+	else if (strcmp(text, "full") == 0)
+		*buffer = SOCKREDIR_BUFFER_FULL;
+	else if (strcmp(text, "none") == 0)
+		*buffer = SOCKREDIR_BUFFER_NONE;
+	else
+		return -1;
 	return 0;
 }
 
@@ -260,17 +287,10 @@ sockredir_parse_config(struct sockredir_config *config,
 		return bad_value(why, whylen, SOCKREDIR_ENV_PORT, value,
 		    "not a port number (1..65535) or a known TCP service");
 
-	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_BUFFER)) != NULL) {
-		if (strcmp(value, "line") == 0)
-			config->buffer = SOCKREDIR_BUFFER_LINE;
-		else if (strcmp(value, "full") == 0)
-			config->buffer = SOCKREDIR_BUFFER_FULL;
-		else if (strcmp(value, "none") == 0)
-			config->buffer = SOCKREDIR_BUFFER_NONE;
-		else
-			return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
-			    "not one of line, full, none");
-	}
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_BUFFER)) != NULL &&
+	    sockredir_parse_buffer(value, &config->buffer) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
+		    "not one of line, full, none");
 	/* inetd serves until signalled: TIMEOUT does not apply. */
 	if (config->mode != SOCKREDIR_INETD &&
 	    (value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&

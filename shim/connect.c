@@ -25,7 +25,13 @@ now_ms(void)
 	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static int
+int64_t
+deadline_after(long ms)
+{
+	return now_ms() + ms;
+}
+
+int
 remaining_ms(int64_t deadline)
 {
 	int64_t left = deadline - now_ms();
@@ -96,7 +102,7 @@ fail:
 int
 remote_connect(const struct addrinfo *list, long timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms) : 0;
 	int backoff_ms = 10, fd, error = ECONNREFUSED;
 
 	for (;;) {
@@ -207,7 +213,7 @@ int
 accept_first(int *fds, int nfds, long timeout_ms)
 {
 	struct pollfd waiting[16];
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms) : 0;
 	int stream = -1, error = 0;
 
 	for (int i = 0; i < nfds; i++) {

@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -19,27 +18,16 @@
 static struct stream_id exit_stream;
 static long exit_linger_ms;
 
-static long
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 static void
 drain_until_peer_closes(int fd, long linger_ms)
 {
 	struct pollfd peer = { .fd = fd, .events = POLLIN };
-	struct timespec start;
+	int64_t deadline = deadline_after(linger_ms);
 	char discard[4096];
-	long left;
+	int left;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while ((left = linger_ms - elapsed_ms(&start)) > 0) {
-		int ready = poll(&peer, 1, (int)left);
+	while ((left = remaining_ms(deadline)) > 0) {
+		int ready = poll(&peer, 1, left);
 		ssize_t got;
 
 		if (ready == -1 && errno == EINTR)

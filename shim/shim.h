@@ -3,6 +3,7 @@
 #define SOCKREDIR_SHIM_H
 
 #include <sys/types.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <netdb.h>
 
@@ -11,6 +12,8 @@
 /* config.c */
 void quote_value(const char *value, char *out, size_t outlen);
 int mode_listens(enum sockredir_mode mode);
+int mode_redirects_stdin(enum sockredir_mode mode);
+int mode_redirects_stdout(enum sockredir_mode mode);
 
 /* address.c: the configured endpoint as a list of socket addresses. */
 int resolve_endpoint(const struct sockredir_config *config,
@@ -23,6 +26,10 @@ void describe_address(const struct sockaddr *address, socklen_t length,
 int address_ip_port(const struct sockaddr *address, char *ip, size_t iplen,
     unsigned *port);
 
+/* connect.c: a deadline on the monotonic clock, and what is left of it. */
+int64_t deadline_after(long ms);
+int remaining_ms(int64_t deadline);
+
 /* connect.c: each returns a descriptor (close-on-exec) or -1 with errno set. */
 int remote_connect(const struct addrinfo *list, long timeout_ms);
 int local_listen(const struct addrinfo *list, int *fds, int maxfds);
@@ -33,7 +40,6 @@ int clear_stale_unix_socket(const char *path);
 int redirect_stream(int stream, enum sockredir_mode mode);
 void set_stdout_buffering(enum sockredir_buffer buffer);
 void set_nodelay(int stream);
-int mode_redirects_stdout(enum sockredir_mode mode);
 
 /* children.c: what the program's environment tells its children. */
 struct stream_id {

@@ -127,20 +127,28 @@ report_connection(const struct sockredir_config *config, int stream)
 /*
  * A child, or a program the connector exec'd: the stream is already there.
  * Keep its buffering while fd 1 is still the stream; the connector itself
- * (same PID after exec) keeps its exit path.
+ * (same PID after exec) keeps its exit path.  Every command a shimmed shell
+ * runs comes here, so read only the two variables that matter, which the
+ * connector has validated: not the whole configuration, whose PORT may be a
+ * service name to look up and whose ALLOW list may be long.
  */
 static void
 continue_inherited(const struct stream_id *stream)
 {
-	struct sockredir_config config;
-	char why[512];
+	enum sockredir_buffer buffer = SOCKREDIR_BUFFER_LINE;
+	long linger_ms = SOCKREDIR_DEFAULT_LINGER_MS;
+	const char *value;
 
-	if (sockredir_parse_config(&config, environment, why, sizeof(why)) != 0)
-		return;
-	if (fd_is_stream(STDOUT_FILENO, stream))
-		set_stdout_buffering(config.buffer);
-	if (stream->pid == getpid())
-		install_exit_path(stream, config.linger_ms);
+	if (fd_is_stream(STDOUT_FILENO, stream)) {
+		if ((value = getenv(SOCKREDIR_ENV_BUFFER)) != NULL && *value != '\0')
+			sockredir_parse_buffer(value, &buffer);
+		set_stdout_buffering(buffer);
+	}
+	if (stream->pid == getpid()) {
+		if ((value = getenv(SOCKREDIR_ENV_LINGER)) != NULL && *value != '\0')
+			sockredir_parse_seconds(value, &linger_ms);
+		install_exit_path(stream, linger_ms);
+	}
 }
 
 __attribute__((constructor)) static void

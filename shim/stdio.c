@@ -10,18 +10,6 @@
 
 #include "shim.h"
 
-int
-mode_redirects_stdout(enum sockredir_mode mode)
-{
-	return mode != SOCKREDIR_IN;
-}
-
-static int
-mode_redirects_stdin(enum sockredir_mode mode)
-{
-	return mode != SOCKREDIR_OUT;
-}
-
 /*
  * The stream may itself be fd 0 or 1 when the program started with those
  * closed.  dup2 onto itself would keep close-on-exec, so clear it by hand;
