@@ -14,11 +14,8 @@ ucspi_tcp='echo "$PROTO $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEIP $TCPREMOTEPORT"'
 }
 
 @test "server: the same variables, seen by a child of the program" {
-	local port
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=10 -- sh -c "sh -c '$ucspi_tcp'"
-	connect_peer 127.0.0.1 "$port" 'expect:TCP 127.0.0.1 {remoteport} 127.0.0.1 {localport}' eof
+	start_server 127.0.0.1 -- sh -c "sh -c '$ucspi_tcp'"
+	connect_peer 127.0.0.1 "$PORT" 'expect:TCP 127.0.0.1 {remoteport} 127.0.0.1 {localport}' eof
 	wait_both
 }
 
@@ -30,11 +27,8 @@ ucspi_tcp='echo "$PROTO $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEIP $TCPREMOTEPORT"'
 }
 
 @test "an IPv4 peer of an IPv6 socket is written as IPv4, not ::ffff:" {
-	local port
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=::ffff:127.0.0.1 \
-		SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=10 -- sh -c "$ucspi_tcp"
-	connect_peer 127.0.0.1 "$port" 'expect:TCP 127.0.0.1 {remoteport} 127.0.0.1 {localport}' eof
+	start_server ::ffff:127.0.0.1 -- sh -c "$ucspi_tcp"
+	connect_peer 127.0.0.1 "$PORT" 'expect:TCP 127.0.0.1 {remoteport} 127.0.0.1 {localport}' eof
 	wait_both
 }
 

@@ -88,11 +88,8 @@ load helper
 }
 
 @test "server mode: a client that connects and leaves at once gives the program EOF" {
-	local port
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" 4
-	connect_peer 127.0.0.1 "$port"
+	start_server 127.0.0.1 -- "$LEGACY" 4
+	connect_peer 127.0.0.1 "$PORT"
 	wait_peer
 	wait_prog
 	assert_equal "$PROG_STATUS" 3

@@ -73,20 +73,14 @@ three"
 }
 
 @test "IPv6: server on ::1" {
-	local port
-	port=$(free_port ::1)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST='[::1]' SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" fds
-	connect_peer ::1 "$port" 'expect:fds: 0 1 2' eof
+	start_server '[::1]' -- "$LEGACY" fds
+	connect_peer ::1 "$PORT" 'expect:fds: 0 1 2' eof
 	wait_both
 }
 
 @test "no descriptor leaks: a server-mode program holds only fds 0, 1, 2" {
-	local port
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" fds
-	connect_peer 127.0.0.1 "$port" 'expect:fds: 0 1 2' eof
+	start_server 127.0.0.1 -- "$LEGACY" fds
+	connect_peer 127.0.0.1 "$PORT" 'expect:fds: 0 1 2' eof
 	wait_both
 }
 

@@ -119,6 +119,16 @@ start_shimmed() {
 	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
 }
 
+# start_server HOST VAR=VALUE... -- PROGRAM ARG...: the program in server
+# mode on HOST and a free port (PORT), giving up if nobody calls in 10 s.
+start_server() {
+	local host=$1
+	shift
+	PORT=$(free_port "$(tr -d '[]' <<<"$host")")
+	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST="$host" SOCKREDIR_PORT="$PORT" \
+		SOCKREDIR_TIMEOUT=10 "$@"
+}
+
 wait_peer() {
 	PEER_STATUS=0
 	wait "$PEER_PID" || PEER_STATUS=$?

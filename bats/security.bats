@@ -24,11 +24,8 @@ reachable() {
 }
 
 @test "the same test sees a server that was asked to listen everywhere (0.0.0.0)" {
-	local port
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=0.0.0.0 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" hello
-	connect_peer 127.0.0.2 "$port" expect:hello eof
+	start_server 0.0.0.0 -- "$LEGACY" hello
+	connect_peer 127.0.0.2 "$PORT" expect:hello eof
 	wait_both
 }
 

@@ -42,11 +42,8 @@ client $client got [server $server: 2]"
 }
 
 @test "dialog 4, server: the program listens and answers a connecting client" {
-	local port
-	port=$(free_port)
-	start_shimmed SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=10 -- "$LEGACY" 4
-	connect_peer 127.0.0.1 "$port" "${SEED_SPEAKS_FIRST[@]}"
+	start_server 127.0.0.1 -- "$LEGACY" 4
+	connect_peer 127.0.0.1 "$PORT" "${SEED_SPEAKS_FIRST[@]}"
 	local server=$PEER_PID client=$PROG_PID
 	wait_both
 	assert_file_equals "$T/peer.out" \

@@ -208,6 +208,11 @@ test_buffer(void)
 		    "BUFFER=%s is accepted", good[i].text);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum sockredir_buffer buffer = SOCKREDIR_BUFFER_NONE;
+
+		CHECK(sockredir_parse_buffer(bad[i], &buffer) == -1 &&
+		    buffer == SOCKREDIR_BUFFER_NONE,
+		    "sockredir_parse_buffer(\"%s\") fails and leaves the value alone", bad[i]);
 		environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_BUFFER,
 		    bad[i], NULL);
 		CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_BUFFER") != NULL,
