@@ -19,7 +19,7 @@ SAN     ?=
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Iinclude -Ishim $(BSD_CFLAGS) -D_GNU_SOURCE
 
 B       := build
-SHIM_SRC := shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
+SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
             shim/children.c shim/exitpath.c shim/inetd.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so

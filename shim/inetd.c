@@ -81,8 +81,8 @@ refuse(const struct sockaddr *peer, socklen_t length)
 	char text[300];
 
 	describe_address(peer, length, text, sizeof(text));
-	dprintf(STDERR_FILENO, "sockredir: inetd: refused connection from %s "
-	    "(not in " SOCKREDIR_ENV_ALLOW ")\n", text);
+	report("inetd: refused connection from %s (not in " SOCKREDIR_ENV_ALLOW ")",
+	    text);
 }
 
 /*
@@ -116,7 +116,7 @@ serve_one(const struct sockredir_config *config, int listener, unsigned *active,
 		return stream;
 	close(stream);
 	if (child == -1)
-		dprintf(STDERR_FILENO, "sockredir: inetd: fork: %s\n", strerror(errno));
+		report("inetd: fork: %s", strerror(errno));
 	else
 		(*active)++;
 	return -1;

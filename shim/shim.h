@@ -9,6 +9,10 @@
 
 #include "sockredir.h"
 
+/* report.c: one line "sockredir: ..." on fd 2, if fd 2 was open at start. */
+void report_init(void);
+void report(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
 /* config.c */
 void quote_value(const char *value, char *out, size_t outlen);
 int mode_listens(enum sockredir_mode mode);

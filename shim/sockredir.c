@@ -23,7 +23,7 @@ environment(const char *name)
 static void __attribute__((noreturn))
 fail(int code, const char *why)
 {
-	dprintf(STDERR_FILENO, "sockredir: %s\n", why);
+	report("%s", why);
 	_exit(code);
 }
 
@@ -116,7 +116,7 @@ report_connection(const struct sockredir_config *config, int stream)
 	if (getpeername(stream, (struct sockaddr *)&remote, &remotelen) == 0)
 		describe_address((struct sockaddr *)&remote, remotelen, there,
 		    sizeof(there));
-	dprintf(STDERR_FILENO, "sockredir: %s: %s %s, local %s, on fd %s\n",
+	report("%s: %s %s, local %s, on fd %s",
 	    sockredir_mode_name(config->mode),
 	    mode_listens(config->mode) ? "accepted" : "connected to",
 	    there, here,
@@ -162,6 +162,7 @@ sockredir_init(void)
 
 	if (mode == NULL || *mode == '\0' || getauxval(AT_SECURE))
 		return;
+	report_init();
 	if (inherited_stream(&stream_id)) {
 		continue_inherited(&stream_id);
 		return;
