@@ -198,44 +198,68 @@ put_number(char *slot, size_t size, const char *name, uintmax_t value)
 #define PUT(slot, name, value) put(slot, sizeof(slot), name, value)
 #define PUT_NUMBER(slot, name, value) put_number(slot, sizeof(slot), name, value)
 
+/* Every name of the description, so none is ever inherited stale or forged. */
+static const char *const description_names[] = {
+	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPLOCALHOST", "TCPREMOTEIP",
+	"TCPREMOTEPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "UNIXLOCALPATH",
+	"UNIXREMOTEPID", "UNIXREMOTEEUID", "UNIXREMOTEEGID",
+};
+
+static void
+forget_description(void)
+{
+	for (size_t i = 0; i < sizeof(description_names) / sizeof(*description_names); i++)
+		unsetenv(description_names[i]);
+}
+
+static int
+describe_unix(int stream, const struct sockredir_config *config)
+{
+	struct ucred peer;
+	socklen_t peerlen = sizeof(peer);
+
+	if (getsockopt(stream, SOL_SOCKET, SO_PEERCRED, &peer, &peerlen) == -1)
+		return 0;
+	if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (mode_listens(config->mode) &&
+	    PUT(unix_path_slot, "UNIXLOCALPATH", config->unix_path) != 0))
+		return -1;
+	return PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
+	    PUT_NUMBER(unix_euid_slot, "UNIXREMOTEEUID", peer.uid) != 0 ||
+	    PUT_NUMBER(unix_egid_slot, "UNIXREMOTEEGID", peer.gid) != 0 ? -1 : 0;
+}
+
+static int
+describe_tcp(int stream)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
+	char localip[INET6_ADDRSTRLEN], remoteip[INET6_ADDRSTRLEN];
+	unsigned localport, remoteport;
+
+	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1 ||
+	    getpeername(stream, (struct sockaddr *)&remote, &remotelen) == -1 ||
+	    address_ip_port((struct sockaddr *)&local, localip, sizeof(localip),
+	    &localport) == -1 ||
+	    address_ip_port((struct sockaddr *)&remote, remoteip, sizeof(remoteip),
+	    &remoteport) == -1)
+		return 0;
+	return PUT(proto_slot, "PROTO", "TCP") != 0 ||
+	    PUT(local_ip_slot, "TCPLOCALIP", localip) != 0 ||
+	    PUT_NUMBER(local_port_slot, "TCPLOCALPORT", localport) != 0 ||
+	    PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||
+	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", remoteport) != 0 ? -1 : 0;
+}
+
 /*
  * The connection in the UCSPI convention, as tcpserver and tcpclient (and
  * ucspi-unix) describe it, so programs written for them read their peer the
- * same way.
+ * same way.  What the environment held before is forgotten first: a
+ * connection that can no longer be described (reset before this copy ran)
+ * leaves every name unset rather than inherited.
  */
 int
 describe_connection(int stream, const struct sockredir_config *config)
 {
-	struct sockaddr_storage local, remote;
-	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
-	char ip[INET6_ADDRSTRLEN];
-	unsigned port;
-
-	if (config->is_unix) {
-		struct ucred peer;
-		socklen_t peerlen = sizeof(peer);
-
-		if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (mode_listens(config->mode) &&
-		    PUT(unix_path_slot, "UNIXLOCALPATH", config->unix_path) != 0))
-			return -1;
-		if (getsockopt(stream, SOL_SOCKET, SO_PEERCRED, &peer, &peerlen) == -1)
-			return 0;
-		return PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
-		    PUT_NUMBER(unix_euid_slot, "UNIXREMOTEEUID", peer.uid) != 0 ||
-		    PUT_NUMBER(unix_egid_slot, "UNIXREMOTEEGID", peer.gid) != 0 ? -1 : 0;
-	}
-	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1 ||
-	    getpeername(stream, (struct sockaddr *)&remote, &remotelen) == -1)
-		return 0;
-	if (PUT(proto_slot, "PROTO", "TCP") != 0)
-		return -1;
-	if (address_ip_port((struct sockaddr *)&local, ip, sizeof(ip), &port) == 0 &&
-	    (PUT(local_ip_slot, "TCPLOCALIP", ip) != 0 ||
-	    PUT_NUMBER(local_port_slot, "TCPLOCALPORT", port) != 0))
-		return -1;
-	if (address_ip_port((struct sockaddr *)&remote, ip, sizeof(ip), &port) == 0 &&
-	    (PUT(remote_ip_slot, "TCPREMOTEIP", ip) != 0 ||
-	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", port) != 0))
-		return -1;
-	return 0;
+	forget_description();
+	return config->is_unix ? describe_unix(stream, config) : describe_tcp(stream);
 }
