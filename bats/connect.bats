@@ -9,7 +9,12 @@ load helper
 	port=$(free_port)
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
 		SOCKREDIR_TIMEOUT=20 -- "$LEGACY" hold
-	# The program is already trying; the listener comes afterwards.
+	# Nothing listens for the first half second: a client that tried once
+	# would have given up by then.
+	sleep 0.5
+	local state
+	state=$(ps -o stat= -p "$PROG_PID") && [[ $state != Z* ]] ||
+		{ cat "$T/prog.err" >&2; fail "the client did not wait for its listener"; }
 	PEER_PORT=$port start_peer 127.0.0.1 expect:first send:late 'expect:second [late]' eof
 	wait_both
 }
@@ -17,9 +22,15 @@ load helper
 @test "TIMEOUT: a client gives up after the timeout with EX_UNAVAILABLE" {
 	local port
 	port=$(free_port)
+	local started=${EPOCHREALTIME/[.,]/} elapsed_ms
 	run timeout 20 env SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
-		SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=0.3 LD_PRELOAD="$SHIM" "$LEGACY" hello
+		SOCKREDIR_PORT="$port" SOCKREDIR_TIMEOUT=0.5 LD_PRELOAD="$SHIM" "$LEGACY" hello
+	elapsed_ms=$(((${EPOCHREALTIME/[.,]/} - started) / 1000))
 	assert_refused 69 "Connection refused"
+	# Not before the timeout (one refused try takes a millisecond), and not
+	# long after it: the bound leaves a busy machine 1.5 s.
+	((elapsed_ms >= 500 && elapsed_ms < 2000)) ||
+		fail "gave up after $elapsed_ms ms with SOCKREDIR_TIMEOUT=0.5"
 }
 
 @test "unix: a client converses over a Unix socket, PORT ignored" {

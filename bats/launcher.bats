@@ -53,6 +53,12 @@ load helper
 	port=$(free_port)
 	start_program LD_PRELOAD="$FIRST" -- "$LAUNCHER" -h 127.0.0.1 -p "$port" -t 20 \
 		"$LEGACY" hold
+	# Nothing listens for the first half second: a client without the
+	# timeout would have given up by then.
+	sleep 0.5
+	local state
+	state=$(ps -o stat= -p "$PROG_PID") && [[ $state != Z* ]] ||
+		{ cat "$T/prog.err" >&2; fail "the client did not wait for its listener"; }
 	PEER_PORT=$port start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
 	wait_both
 }
