@@ -70,9 +70,15 @@ shim_run() {
 @test "a server that nobody calls within TIMEOUT is EX_UNAVAILABLE (69)" {
 	local port
 	port=$(free_port)
+	local started=${EPOCHREALTIME/[.,]/} elapsed_ms
 	shim_run SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
-		SOCKREDIR_TIMEOUT=0.2
-	assert_refused 69 "no connection to 127.0.0.1 port $port within 0.200 seconds"
+		SOCKREDIR_TIMEOUT=0.5
+	elapsed_ms=$(((${EPOCHREALTIME/[.,]/} - started) / 1000))
+	assert_refused 69 "no connection to 127.0.0.1 port $port within 0.500 seconds"
+	# Not before the timeout, and not long after it: the bound leaves a
+	# busy machine 1.5 s.
+	((elapsed_ms >= 500 && elapsed_ms < 2000)) ||
+		fail "gave up after $elapsed_ms ms with SOCKREDIR_TIMEOUT=0.5"
 }
 
 @test "values are validated before any lookup: bad LINGER with an unresolvable host is 64" {

@@ -90,6 +90,18 @@ load helper
 	assert_output --regexp '^spewed [0-9]+$'
 }
 
+@test "the exit path shuts down the write side: a peer waiting for EOF gets it at once, not after LINGER" {
+	start_peer 127.0.0.1 expect:hello eof
+	local started=${EPOCHREALTIME/[.,]/} elapsed_ms
+	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		SOCKREDIR_LINGER=5 -- "$LEGACY" hello
+	wait_both
+	elapsed_ms=$(((${EPOCHREALTIME/[.,]/} - started) / 1000))
+	# The peer closes as soon as it reads EOF, which ends the drain; without
+	# the shutdown both would wait for the other until LINGER is over.
+	((elapsed_ms < 3000)) || fail "the conversation took $elapsed_ms ms to end"
+}
+
 @test "server mode: a client that connects and leaves at once gives the program EOF" {
 	start_server 127.0.0.1 -- "$LEGACY" 4
 	connect_peer 127.0.0.1 "$PORT"
@@ -97,6 +109,14 @@ load helper
 	wait_prog
 	assert_equal "$PROG_STATUS" 3
 	assert_file_equals "$T/prog.err" ""
+}
+
+@test "exit sends what stdout holds before the write side is shut down: a fully buffered line arrives" {
+	start_peer 127.0.0.1 dump
+	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		SOCKREDIR_BUFFER=full -- "$LEGACY" hello
+	wait_both
+	assert_file_equals "$T/peer.out" "hello"
 }
 
 @test "_exit flushes no stdio buffer: a line-buffered line has left, a fully buffered one is lost" {

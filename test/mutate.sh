@@ -1,0 +1,436 @@
+#!/bin/bash
+# make mutate: mutation testing.  Each mutant below breaks one guarantee of
+# SPEC.md with a small textual edit; the tests that cover the guarantee must
+# then fail (the mutant is "killed").  A mutant the tests let through
+# ("survived") is a test that passes with its behaviour broken.
+#
+#   test/mutate.sh [-n RUNS] [-k] [NAME-REGEX]
+#     -n RUNS     run each mutant's tests RUNS times; killed only if killed
+#                 every time (to prove a timing test is not a coin toss)
+#     -k          keep the copy of the tree (its path is printed)
+#     NAME-REGEX  only the mutants whose name matches (grep -E)
+#
+# The working tree is never touched: the script copies it (uncommitted
+# edits included, build outputs left out) to a temporary directory, builds
+# there once, then for each mutant edits the copy, rebuilds what changed
+# (the library or the launcher), runs only the bats tests named for it, and
+# restores the file.  A mutant's tests stop at their first failure.  Before
+# any mutant, each distinct set of tests runs once unmutated: a test that
+# fails already would kill mutants for nothing.
+#
+# Ends with "N killed, N survived".  Exit status: 0 when every survivor is
+# one listed as unkillable below, 1 when any other survived, 2 when a mutant
+# no longer applies (its text is gone or not unique, its test filter matches
+# nothing, it does not build) or the unmutated tests fail.
+#
+# Adding a mutant: one call
+#   mutant NAME FILE OLD NEW TESTS [FILTER]
+# NAME says which guarantee breaks; OLD is an exact string that must occur
+# exactly once in FILE (part of a line is enough; $'...' for tabs and
+# newlines); NEW replaces it; TESTS are bats files (without bats/),
+# space-separated; FILTER is a regex for bats -f.  A mutant that no test can
+# kill is declared with "unkillable REASON" on the line before it.
+set -u
+
+names=() files=() olds=() news=() tests=() filters=() reasons=()
+reason=
+
+unkillable() {
+	reason=$1
+}
+
+mutant() {
+	(($# == 5 || $# == 6)) || { echo "mutate: bad mutant entry: $1" >&2; exit 2; }
+	names+=("$1") files+=("$2") olds+=("$3") news+=("$4") tests+=("$5")
+	filters+=("${6:-}") reasons+=("$reason")
+	reason=
+}
+
+# ---------------------------------------------------------------- mutants
+# Each mode's redirection.
+mutant "out: fd 0 is redirected too" shim/config.c \
+	'return mode != SOCKREDIR_OUT;' 'return 1;' \
+	guarantees.bats 'fd 0 closed, out mode keeps fd 0 closed'
+mutant "in: fd 1 is redirected too" shim/config.c \
+	'return mode != SOCKREDIR_IN;' 'return 1;' \
+	guarantees.bats 'fd 1 closed, in mode keeps fd 1 closed'
+mutant "client: only fd 1 is redirected" shim/config.c \
+	'{ "client", SOCKREDIR_CLIENT },' '{ "client", SOCKREDIR_OUT },' \
+	seed.bats 'dialog 3'
+mutant "both: not the same mode as client" shim/config.c \
+	'{ "both", SOCKREDIR_CLIENT },' '{ "both", SOCKREDIR_OUT },' \
+	seed.bats 'both is the same mode as client'
+mutant "server: connects instead of listening" shim/config.c \
+	'{ "server", SOCKREDIR_SERVER },' '{ "server", SOCKREDIR_CLIENT },' \
+	seed.bats 'dialog 4'
+mutant "inetd: the listener serves the first connection itself, no fork" shim/inetd.c \
+	'if ((child = fork()) == 0)' 'if ((child = 0) == 0)' \
+	inetd.bats '20 concurrent clients'
+mutant "fds 0 and 1 redirected close-on-exec: an exec'd program loses them" shim/stdio.c \
+	'} else if (dup2(stream, fd) == -1)' '} else if (dup3(stream, fd, O_CLOEXEC) == -1)' \
+	guarantees.bats 'close-on-exec cleared'
+unkillable "reserve_standard_fds holds a closed fd 0 or 1 with /dev/null while the shim opens its sockets, so the stream is never fd 0 or 1 unless /dev/null cannot be opened"
+mutant "a stream created as fd 0 keeps close-on-exec" shim/stdio.c \
+	'if (fcntl(fd, F_SETFD, 0) == -1)' 'if (0)' \
+	guarantees.bats 'close-on-exec cleared'
+
+# NODELAY and buffering.
+mutant "NODELAY: never set" shim/sockredir.c \
+	'set_nodelay(stream);' '(void)stream;' \
+	programs.bats 'TCP_NODELAY is set unless BUFFER=full'
+mutant "NODELAY: set with BUFFER=full too" shim/sockredir.c \
+	'if (config.buffer != SOCKREDIR_BUFFER_FULL)' 'if (1)' \
+	launcher.bats '^-b sets the buffering'
+mutant "BUFFER=line: stdout left fully buffered" shim/stdio.c \
+	'setvbuf(stdout, NULL, _IOLBF, BUFSIZ);' 'setvbuf(stdout, NULL, _IOFBF, BUFSIZ);' \
+	programs.bats '^line buffering'
+mutant "BUFFER=full: line buffered instead" shim/stdio.c \
+	'setvbuf(stdout, NULL, _IOFBF, BUFSIZ);' 'setvbuf(stdout, NULL, _IOLBF, BUFSIZ);' \
+	programs.bats '^BUFFER=full holds output back'
+mutant "BUFFER=none: line buffered instead" shim/stdio.c \
+	'setvbuf(stdout, NULL, _IONBF, 0);' 'setvbuf(stdout, NULL, _IOLBF, BUFSIZ);' \
+	programs.bats '^BUFFER=none delivers'
+mutant "a child whose stdout is the socket keeps full buffering" shim/sockredir.c \
+	$'\t\tset_stdout_buffering(buffer);' $'\t\t(void)buffer;' \
+	guarantees.bats 'a child gets line buffering'
+
+# The exit path and LINGER.
+mutant "LINGER forced to 2 s" shim/exitpath.c \
+	'exit_linger_ms = linger_ms;' 'exit_linger_ms = 2000;' \
+	faults.bats 'the exit path ends after LINGER'
+mutant "LINGER=0 still drains" shim/exitpath.c \
+	'if (exit_linger_ms > 0) {' 'if (1) { exit_linger_ms += 2000;' \
+	guarantees.bats '^LINGER=0 closes at once'
+mutant "exit path: no drain, unread input resets the connection" shim/exitpath.c \
+	'drain_until_peer_closes(fd, exit_linger_ms);' '(void)drain_until_peer_closes;' \
+	guarantees.bats '^exit without loss: 8 MiB'
+mutant "exit path: no write shutdown, the peer waits for EOF until LINGER" shim/exitpath.c \
+	'shutdown(fd, SHUT_WR);' '(void)fd;' \
+	faults.bats 'shuts down the write side'
+mutant "exit path: stdout not flushed before the shutdown" shim/exitpath.c \
+	$'if (flush_stdout)\n\t\tfflush(stdout);' '(void)flush_stdout;' \
+	faults.bats '^exit sends what stdout holds'
+mutant "exit path: not run at exit" shim/exitpath.c \
+	'return atexit(end_conversation_at_exit);' 'return 0;' \
+	exitpath.bats '^head -c 2 MiB \(client'
+mutant "exit path: _exit skips it" shim/interpose.c \
+	'end_conversation(0);' '(void)0;' \
+	exitpath.bats '^_exit from C ends the conversation'
+mutant "exit path: an exec that takes the connection away skips it" shim/exitpath.c \
+	$'&exit_stream))\n\t\tend_conversation(0);' $'&exit_stream))\n\t\t(void)0;' \
+	exitpath.bats 'closes fds 0 and 1 and execs a program'
+mutant "exit path: lost after the connecting process execs" shim/sockredir.c \
+	'if (stream->pid == getpid()) {' 'if (0) {' \
+	guarantees.bats 'holds after the connecting process execs'
+mutant "exit descriptor: the program may close it" shim/interpose.c \
+	'if (fd == exit_fd_number() && fd != -1) {' 'if (0) {' \
+	exitpath.bats 'closes every descriptor above 2'
+mutant "exit descriptor: dup2 onto it replaces it" shim/interpose.c \
+	$'dup2(int oldfd, int newfd)\n{\n\tif (' $'dup2(int oldfd, int newfd)\n{\n\tif (0 && ' \
+	exitpath.bats 'closes every descriptor above 2'
+mutant "exit descriptor: close_range and closefrom close it" shim/interpose.c \
+	'if (fd == -1 || (unsigned)fd < first' 'if (1 || (unsigned)fd < first' \
+	exitpath.bats 'closes every descriptor above 2'
+mutant "exit descriptor: not close-on-exec" shim/exitpath.c \
+	'int fd = fcntl(stream, F_DUPFD_CLOEXEC, EXIT_FD_FLOOR);' \
+	'int fd = fcntl(stream, F_DUPFD, EXIT_FD_FLOOR);' \
+	guarantees.bats 'no descriptor leaks: a client-mode'
+mutant "exit descriptor: the lowest free number, not from 100 up" shim/exitpath.c \
+	'#define EXIT_FD_FLOOR 100' '#define EXIT_FD_FLOOR 3' \
+	guarantees.bats 'no descriptor leaks: a client-mode'
+
+# Children, CLOEXEC, secure execution, fd 2.
+mutant "children connect again" shim/sockredir.c \
+	'if (inherited_stream(&stream_id)) {' 'if (0) {' \
+	guarantees.bats 'children never connect again'
+mutant "children are not told of the stream (SOCKREDIR_STREAM)" shim/sockredir.c \
+	'mark_stream(&stream_id) == -1 ||' '' \
+	guarantees.bats 'children never connect again'
+mutant "CLOEXEC: the listening sockets stay open in server mode" shim/connect.c \
+	$'\t\tclose(fds[i]);' $'\t\t(void)fds[i];' \
+	guarantees.bats 'no descriptor leaks: a server-mode'
+mutant "AT_SECURE ignored" shim/sockredir.c \
+	"*mode == '\\0' || getauxval(AT_SECURE))" "*mode == '\\0')" \
+	security.bats '^secure execution'
+mutant "fd 2 not reserved: a listener may take it" shim/stdio.c \
+	'for (int fd = 0; fd <= 2; fd++) {' 'for (int fd = 0; fd <= 1; fd++) {' \
+	edges.bats 'fd 2 closed: an inetd listener refuses'
+unkillable "the fd reservation keeps every socket of the shim off fd 2, so writing to a closed fd 2 only fails with EBADF; the flag is the second line of defence"
+mutant "report writes to fd 2 even when it was closed at start" shim/report.c \
+	'if (!stderr_was_open)' 'if (0)' \
+	edges.bats 'fd 2 closed'
+
+# Errors and validation.
+mutant "validation after the connection: its error wins" shim/sockredir.c \
+	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)\n\t\tfail(code, why);' \
+	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0 &&\n\t    (stream = open_stream(&config, why, sizeof(why))) < 0)\n\t\tfail(-stream, why);\n\telse if (code != 0)\n\t\tfail(code, why);' \
+	errors.bats 'validated before'
+mutant "64: a bad value is EX_UNAVAILABLE" shim/config.c \
+	$'snprintf(why, whylen, "%s=\\"%s\\": %s", name, quoted, reason);\n\treturn EX_USAGE;' \
+	$'snprintf(why, whylen, "%s=\\"%s\\": %s", name, quoted, reason);\n\treturn EX_UNAVAILABLE;' \
+	errors.bats 'unknown mode is EX_USAGE'
+mutant "68: an unresolvable host is EX_UNAVAILABLE" shim/address.c \
+	'return EX_NOHOST;' 'return EX_UNAVAILABLE;' \
+	errors.bats 'EX_NOHOST'
+mutant "69: a refused connection is EX_OSERR" shim/sockredir.c \
+	$'default:\n\t\treturn EX_UNAVAILABLE;' $'default:\n\t\treturn EX_OSERR;' \
+	errors.bats 'refused connection is EX_UNAVAILABLE'
+mutant "71: a failing accept is EX_UNAVAILABLE" shim/sockredir.c \
+	$'snprintf(why, whylen, "accept on %s: %s", endpoint, strerror(errno));\n\t\treturn -EX_OSERR;' \
+	$'snprintf(why, whylen, "accept on %s: %s", endpoint, strerror(errno));\n\t\treturn -EX_UNAVAILABLE;' \
+	errors.bats 'EX_OSERR \(71\)'
+mutant "DEBUG=1 says nothing" shim/sockredir.c \
+	$'if (config.debug)\n\t\treport_connection' $'if (0)\n\t\treport_connection' \
+	guarantees.bats '^DEBUG=1 adds one stderr line'
+
+# TIMEOUT: retry and give up.
+mutant "TIMEOUT ignored: a client tries once" shim/connect.c \
+	$'int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms) : 0;\n\tint backoff_ms' \
+	$'int64_t deadline = 0;\n\tint backoff_ms' \
+	connect.bats 'retries until it is there'
+mutant "TIMEOUT: a client gives up five times too late" shim/connect.c \
+	$'int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms) : 0;\n\tint backoff_ms' \
+	$'int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms * 5) : 0;\n\tint backoff_ms' \
+	connect.bats 'gives up after the timeout'
+mutant "TIMEOUT: a refused connect is not retried" shim/connect.c \
+	'retry |= worth_retrying(error);' 'retry = 0;' \
+	connect.bats 'gives up after the timeout'
+mutant "TIMEOUT: a server gives up five times too late" shim/connect.c \
+	$'int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms) : 0;\n\tint stream' \
+	$'int64_t deadline = timeout_ms > 0 ? deadline_after(timeout_ms * 5) : 0;\n\tint stream' \
+	errors.bats 'nobody calls within TIMEOUT'
+mutant "launcher: -t ignored" launcher/sockredir.c \
+	'case '"'t'"': set(SOCKREDIR_ENV_TIMEOUT, optarg); break;' 'case '"'t'"': break;' \
+	launcher.bats '^-t sets the timeout'
+
+# inetd: MAX, ALLOW, SIGTERM.
+mutant "MAX parsed but ignored" shim/config.c \
+	'config->max_children = (unsigned)max;' '(void)max;' \
+	inetd.bats '^MAX:'
+mutant "ALLOW ignored" shim/inetd.c \
+	'if (!sockredir_allow_match(' 'if (0 && !sockredir_allow_match(' \
+	inetd.bats '^ALLOW:'
+mutant "SIGTERM kills the listener (no handler)" shim/inetd.c \
+	'sigaction(SIGTERM, &stop, &saved->term);' '(void)stop;' \
+	inetd.bats '^SIGTERM:'
+mutant "SIGTERM: the listener exits before its children end" shim/inetd.c \
+	'while (active > 0 && waitpid(-1, NULL, 0) > 0)' 'while (0)' \
+	inetd.bats '^SIGTERM:'
+
+# The peer description (UCSPI) and the environment.
+mutant "UCSPI: TCPREMOTEIP not set" shim/children.c \
+	'PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||' '' \
+	environment.bats '^client: PROTO=TCP'
+mutant "UCSPI: an IPv4 peer of an IPv6 socket written as ::ffff:" shim/address.c \
+	'IN6_IS_ADDR_V4MAPPED' '0 && IN6_IS_ADDR_V4MAPPED' \
+	environment.bats 'IPv4 peer of an IPv6 socket'
+mutant "UCSPI: UNIXREMOTEPID not set" shim/children.c \
+	'PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||' '' \
+	environment.bats '^unix server'
+mutant "UCSPI: stale and forged names not forgotten" shim/children.c \
+	$'\tforget_description();' $'\t(void)forget_description;' \
+	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
+mutant "a relative LD_PRELOAD entry is left relative" shim/children.c \
+	'if (make_preload_absolute() == -1)' 'if (0)' \
+	guarantees.bats 'relative LD_PRELOAD'
+mutant "every relative LD_PRELOAD entry is taken for the shim's" shim/children.c \
+	'return realpath(path, resolved) != NULL && strcmp(resolved, self) == 0;' \
+	'return realpath(path, resolved) != NULL;' \
+	guarantees.bats 'relative LD_PRELOAD'
+mutant "PYTHONUNBUFFERED not set" shim/children.c \
+	'return set_python_unbuffered();' 'return 0;' \
+	programs.bats 'Python script converses without -u'
+mutant "PYTHONUNBUFFERED: the user's own value overwritten" shim/children.c \
+	$'if (value != NULL && *value != \'\\0\')\n\t\treturn 0;\n\treturn setenv' \
+	$'if (0)\n\t\treturn 0;\n\treturn setenv' \
+	programs.bats '^PYTHONUNBUFFERED: set to 1'
+
+# unix: sockets, removed only while still ours.
+mutant "unix: the socket file is left behind" shim/sockredir.c \
+	$'if (config->is_unix)\n\t\tremove_unix_socket(config->unix_path);' \
+	$'if (0)\n\t\tremove_unix_socket(config->unix_path);' \
+	connect.bats 'server accepts one client and removes its socket file'
+mutant "unix: the path is removed even when no longer ours" shim/connect.c \
+	'same_file(&bound_unix_socket, &now))' '1)' \
+	edges.bats 'removes its socket file after accept only if it is still its own'
+mutant "unix: a file moved onto the probed path is removed" shim/connect.c \
+	'if (!same_file(&probed, &now)) {' 'if (0) {' \
+	edges.bats 'file moved onto the path'
+mutant "unix: what is not a socket is removed" shim/connect.c \
+	'if (!S_ISSOCK(probed.st_mode)) {' 'if (0) {' \
+	connect.bats 'never removes what is not a socket'
+
+# Loopback by default.
+mutant "servers listen on every interface by default" include/sockredir.h \
+	$'#define SOCKREDIR_DEFAULT_HOST\t"localhost"' $'#define SOCKREDIR_DEFAULT_HOST\t"0.0.0.0"' \
+	security.bats 'binds loopback by default'
+
+# ---------------------------------------------------------------- the run
+runs=1 keep=0
+while getopts n:k opt; do
+	case $opt in
+	n) runs=$OPTARG ;;
+	k) keep=1 ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+only=${1:-}
+
+cd "$(dirname "$0")/.." || exit 2
+root=$PWD
+work=$(mktemp -d "${TMPDIR:-/tmp}/sockredir-mutate.XXXXXX") || exit 2
+copy=$work/tree
+if ((keep)); then
+	echo "mutate: the copy is $copy"
+else
+	trap 'rm -rf "$work"' EXIT
+fi
+mkdir -p "$copy" "$work/tmp"
+tar -C "$root" --exclude=./build --exclude=./build-asan --exclude=./.git -cf - . |
+	tar -C "$copy" -xf - || exit 2
+
+# The tests run against the copy's build only, whatever the caller's
+# environment says; bats' temporary files stay inside the work directory.
+unset SOCKREDIR_LIB SOCKREDIR_TESTBIN SOCKREDIR_PRELOAD_FIRST
+unset "${!SOCKREDIR_@}"
+export TMPDIR=$work/tmp BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-60}
+
+selected=()
+for i in "${!names[@]}"; do
+	[[ -z $only ]] || grep -Eq -- "$only" <<<"${names[$i]}" || continue
+	selected+=("$i")
+done
+((${#selected[@]} > 0)) || { echo "mutate: no mutant matches $only" >&2; exit 2; }
+
+# replace FILE OLD NEW: OLD must be there exactly once.
+replace() {
+	python3 - "$@" <<'PY'
+import sys
+path, old, new = sys.argv[1:]
+with open(path) as f:
+    text = f.read()
+count = text.count(old)
+if count != 1:
+    sys.exit("found %d times in %s, not once: %r" % (count, path, old))
+with open(path, "w") as f:
+    f.write(text.replace(old, new))
+PY
+}
+
+# Every mutant must still apply before any runs: none rots unnoticed.
+broken=0
+for i in "${selected[@]}"; do
+	cp "$copy/${files[$i]}" "$work/check" || exit 2
+	replace "$work/check" "${olds[$i]}" "${news[$i]}" ||
+		{ echo "mutate: mutant \"${names[$i]}\" no longer applies" >&2; broken=1; }
+	for t in ${tests[$i]}; do
+		[[ -f $copy/bats/$t ]] ||
+			{ echo "mutate: mutant \"${names[$i]}\": no bats/$t" >&2; broken=1; }
+	done
+done
+((broken == 0)) || exit 2
+
+# Without -Werror: a mutant may leave a variable or a function unused.
+build() {
+	make -s -C "$copy" WARN= "$@" build/libsockredir.so build/sockredir \
+		>"$work/build.log" 2>&1
+}
+
+echo "mutate: building the copy"
+build build/test/legacy build/test/peer build/test/hub build/test/floor \
+	build/test/libstall.so || { cat "$work/build.log" >&2; exit 2; }
+
+# run_tests I LOG STOP: mutant I's tests; STOP=1 ends them at the first
+# failure.  Returns 0 when all passed, 1 when one failed, 2 when the
+# filter chose no test.
+run_tests() {
+	local i=$1 log=$2 stop=$3 pid args=()
+	args=(--tap)
+	[[ -z ${filters[$i]} ]] || args+=(-f "${filters[$i]}")
+	for t in ${tests[$i]}; do args+=("bats/$t"); done
+	(cd "$copy" && exec setsid bats "${args[@]}") >"$log" 2>&1 &
+	pid=$!
+	# Bounded: each test is bounded by BATS_TEST_TIMEOUT, the whole by 900 s.
+	for _ in $(seq 9000); do
+		kill -0 "$pid" 2>/dev/null || break
+		if ((stop)) && grep -q '^not ok' "$log"; then
+			kill -TERM -- "-$pid" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -TERM -- "-$pid" 2>/dev/null
+	wait "$pid"
+	grep -q '^1\.\.0$' "$log" && return 2
+	grep -q '^not ok' "$log" && return 1
+	# Killed by the bound above, or a suite that died: not a pass.
+	local plan
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log")
+	[[ -n $plan && $(grep -c '^ok ' "$log") -eq $plan ]]
+}
+
+started=$SECONDS
+echo "mutate: the tests of ${#selected[@]} mutants, unmutated"
+declare -A baseline
+for i in "${selected[@]}"; do
+	key="${tests[$i]}|${filters[$i]}"
+	[[ -z ${baseline[$key]:-} ]] || continue
+	baseline[$key]=1
+	run_tests "$i" "$work/baseline.log" 0
+	case $? in
+	0) ;;
+	2) echo "mutate: no test in ${tests[$i]} matches \"${filters[$i]}\"" >&2; exit 2 ;;
+	*)
+		echo "mutate: ${tests[$i]} -f \"${filters[$i]}\" fails unmutated:" >&2
+		grep -A20 '^not ok' "$work/baseline.log" >&2
+		exit 2
+		;;
+	esac
+done
+
+killed=0 survived=0 explained=0 broken=0
+for i in "${selected[@]}"; do
+	target=$copy/${files[$i]}
+	cp "$target" "$work/original"
+	replace "$target" "${olds[$i]}" "${news[$i]}" || exit 2
+	if ! build; then
+		echo "BROKEN    ${names[$i]}: does not build"
+		sed 's/^/    /' "$work/build.log"
+		broken=$((broken + 1))
+	else
+		kills=0 by=
+		for _ in $(seq "$runs"); do
+			run_tests "$i" "$work/mutant.log" 1 && continue
+			kills=$((kills + 1))
+			by=$(sed -n 's/^not ok [0-9]* //p' "$work/mutant.log" | head -1)
+			[[ -n $by ]] || by="(no test finished)"
+		done
+		note=
+		((runs > 1)) && note=" ($kills of $runs runs)"
+		if ((kills == runs)); then
+			killed=$((killed + 1))
+			echo "killed    ${names[$i]}$note: $by"
+			[[ -z ${reasons[$i]} ]] ||
+				echo "    listed as unkillable, but killed: update test/mutate.sh"
+		else
+			survived=$((survived + 1))
+			echo "SURVIVED  ${names[$i]}$note"
+			if [[ -n ${reasons[$i]} ]]; then
+				explained=$((explained + 1))
+				echo "    known: ${reasons[$i]}"
+			fi
+		fi
+	fi
+	# A fresh copy of the original, newer than the mutant's object file.
+	cat "$work/original" >"$target"
+done
+build || { cat "$work/build.log" >&2; exit 2; }
+
+echo "mutate: $((SECONDS - started)) s"
+tail=
+((explained > 0)) && tail=" ($explained explained in test/mutate.sh)"
+((broken > 0)) && tail="$tail, $broken broken"
+echo "$killed killed, $survived survived$tail"
+((broken > 0)) && exit 2
+((survived == explained))
