@@ -124,13 +124,17 @@ three"
 	local libm
 	libm=$(ldconfig -p | awk '/libm\.so\.6 .*x86-64/ {print $NF; exit}')
 	[[ -n $libm ]] || libm=$(ldconfig -p | awk '/libm\.so\.6/ {print $NF; exit}')
+	# Another library's relative entry, which finds it from / as well as
+	# from $ROOT: it is not the shim's, so it stays as it is.
+	local uplibm
+	uplibm=$(printf '../%.0s' $(seq 40))${libm#/}
 	start_peer 127.0.0.1 dump
-	(cd "$ROOT" && PRELOAD="${FIRST:+$FIRST:}$libm:${LIB#"$ROOT"/}" start_shimmed \
+	(cd "$ROOT" && PRELOAD="${FIRST:+$FIRST:}$libm:$uplibm:${LIB#"$ROOT"/}" start_shimmed \
 		SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- sh -c 'cd / && echo "$LD_PRELOAD" && /bin/echo child' && wait_prog \
 		&& [[ $PROG_STATUS -eq 0 ]])
 	wait_peer
-	assert_file_equals "$T/peer.out" "${FIRST:+$FIRST:}$libm:$LIB
+	assert_file_equals "$T/peer.out" "${FIRST:+$FIRST:}$libm:$uplibm:$LIB
 child"
 }
 

@@ -30,6 +30,23 @@ load helper
 	wait_both
 }
 
+@test "BUFFER=none sends a partial line at once: it has left when the program dies, unlike with line" {
+	# Perl with PERLIO=:stdio writes through C stdio's stdout (runtimes.bats).
+	command -v perl >/dev/null || skip "perl not installed"
+	local buffer
+	for buffer in none line; do
+		start_peer 127.0.0.1 sink
+		start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+			SOCKREDIR_BUFFER=$buffer PERLIO=:stdio -- perl -e 'print "part"; kill "KILL", $$'
+		wait_peer
+		wait_prog
+		assert_equal "$PROG_STATUS" $((128 + 9))
+		cp "$T/peer.out" "$T/peer.$buffer"
+	done
+	assert_file_equals "$T/peer.none" "$(printf part | "$PEER" checksum)"
+	assert_file_equals "$T/peer.line" "$("$PEER" checksum </dev/null)"
+}
+
 @test "GNU sed without -u answers line by line" {
 	PEER_TIMEOUT=3 start_peer 127.0.0.1 send:alpha 'expect:sed: alpha' \
 		send:beta 'expect:sed: beta' shut eof

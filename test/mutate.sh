@@ -89,7 +89,7 @@ mutant "BUFFER=full: line buffered instead" shim/stdio.c \
 	programs.bats '^BUFFER=full holds output back'
 mutant "BUFFER=none: line buffered instead" shim/stdio.c \
 	'setvbuf(stdout, NULL, _IONBF, 0);' 'setvbuf(stdout, NULL, _IOLBF, BUFSIZ);' \
-	programs.bats '^BUFFER=none delivers'
+	programs.bats '^BUFFER=none sends a partial line'
 mutant "a child whose stdout is the socket keeps full buffering" shim/sockredir.c \
 	$'\t\tset_stdout_buffering(buffer);' $'\t\t(void)buffer;' \
 	guarantees.bats 'a child gets line buffering'
