@@ -111,9 +111,11 @@ start_program() {
 }
 
 # start_shimmed VAR=VALUE... -- PROGRAM ARG...: the same with the shim.
-# LD_PRELOAD is set on the program alone, never on a wrapper.
+# LD_PRELOAD is set on the program alone, never on a wrapper.  With
+# SOCKREDIR_TEST_BUFFER set (the suite's pass with BUFFER=auto), that is the
+# buffering of every test that does not choose its own.
 start_shimmed() {
-	local vars=()
+	local vars=(${SOCKREDIR_TEST_BUFFER:+SOCKREDIR_BUFFER=$SOCKREDIR_TEST_BUFFER})
 	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
 	shift
 	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
