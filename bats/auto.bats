@@ -145,3 +145,26 @@ five"
 	touch "$T/go"
 	wait_peer
 }
+
+@test "auto: 40 children printing and exiting at once: every byte once (exit's flush never races the flusher)" {
+	# Each inetd copy is a shell; its child, which has no exit path of its
+	# own, prints and exits while its flusher may be flushing.
+	local want pids=()
+	want=$("$LEGACY" trickle 300 | "$PEER" checksum)
+	PORT=$(free_port)
+	start_shimmed SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		SOCKREDIR_BUFFER=auto -- sh -c "'$LEGACY' trickle 300; true"
+	for i in $(seq 40); do
+		"$PEER" -t 20 connect 127.0.0.1 "$PORT" sink >"$T/sink.$i" 2>&1 &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid"
+	done
+	kill -TERM "$PROG_PID"
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+	for i in $(seq 40); do
+		assert_file_equals "$T/sink.$i" "$want"
+	done
+}

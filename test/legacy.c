@@ -27,6 +27,7 @@
  *   threads     4 threads print "thread T line N" 10,000 times each
  *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
  *               with MS the monotonic clock in ms; N times
+ *   trickle N   print N lines of 64 bytes, 100 us of computing apart, and exit
  *   idle        print "ready", then wait for a line (the idle flusher sleeps)
  *   closed GATE print "closing", fclose stdin and stdout, say "closed" on
  *               stderr, then wait (10 s at most) until the file GATE exists
@@ -272,6 +273,14 @@ main(int argc, char **argv)
 			while (monotonic_ms() < until)
 				;
 			printf("tick %d %.3f\n", i, monotonic_ms());
+		}
+	} else if (strcmp(role, "trickle") == 0 && argc > 2) {
+		for (long i = 0; i < atol(argv[2]); i++) {
+			double until = monotonic_ms() + 0.1;
+
+			while (monotonic_ms() < until)
+				;
+			printf("%08ld %054d\n", i, 0);
 		}
 	} else if (strcmp(role, "idle") == 0) {
 		printf("ready\n");
