@@ -115,9 +115,15 @@ start_program() {
 # SOCKREDIR_TEST_BUFFER set (the suite's pass with BUFFER=auto), that is the
 # buffering of every test that does not choose its own.
 start_shimmed() {
-	local vars=(${SOCKREDIR_TEST_BUFFER:+SOCKREDIR_BUFFER=$SOCKREDIR_TEST_BUFFER})
-	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	local vars=() own_buffer=
+	while [[ $1 != -- ]]; do
+		[[ $1 == SOCKREDIR_BUFFER=* ]] && own_buffer=1
+		vars+=("$1")
+		shift
+	done
 	shift
+	[[ -n ${SOCKREDIR_TEST_BUFFER:-} && -z $own_buffer ]] &&
+		vars+=("SOCKREDIR_BUFFER=$SOCKREDIR_TEST_BUFFER")
 	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
 }
 
