@@ -20,17 +20,19 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Iinclude -Ishim $(BSD_CFLAGS)
 
 B       := build
 SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
-            shim/children.c shim/exitpath.c shim/interpose.c shim/inetd.c \
+            shim/children.c shim/exitpath.c shim/interpose.c shim/interpose_io.c \
+            shim/autoflush.c shim/inetd.c \
             shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
 TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub \
-              $(B)/test/floor $(B)/test/libstall.so
+              $(B)/test/floor $(B)/test/libstall.so \
+              $(if $(shell command -v $(CXX)),$(B)/test/reply_cxx)
 
 # Packages a fresh Debian machine needs for the build and the tests
 # (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
-DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
+DEB_PACKAGES := gcc g++ make libc6-dev pkg-config libbsd-dev bats bats-support \
                 bats-assert netbase iproute2 procps python3 sed coreutils man-db \
                 util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
@@ -56,6 +58,10 @@ $(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B
 
 $(B)/test/floor: test/bench/floor.c | $(B)/test
 	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# C++ iostreams, for the runtimes tests (skipped where g++ is missing).
+$(B)/test/reply_cxx: test/reply.cc | $(B)/test
+	$(CXX) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # A test preload that holds up one connect (see test/stall.c).
 $(B)/test/libstall.so: test/stall.c | $(B)/test

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs the unit tests and the bats suites, all as TAP, twice: against the
-# plain build and against the build with AddressSanitizer and UBSan (whose
-# runtime is preloaded ahead of the shim).  A sanitizer report anywhere is a
+# Runs the unit tests and the bats suites, all as TAP: against the plain
+# build, again with SOCKREDIR_BUFFER=auto as every test's default buffering,
+# and against the build with AddressSanitizer and UBSan (whose runtime is
+# preloaded ahead of the shim).  A sanitizer report anywhere is a
 # failure: ASan's go to build-asan/reports, UBSan's (built not to recover)
 # end the program and show on its stderr, which the tests check.  Ends with one line "N passed, N failed"; exits non-zero if
 # anything failed.
@@ -24,6 +25,10 @@ echo "== unit tests"
 build/test/unit_config | tap
 echo "== integration tests"
 bats --tap bats | tap
+
+echo "== integration tests again, with SOCKREDIR_BUFFER=auto wherever a test does not choose"
+# (not the build, the tools and the benchmark, which choose their own)
+SOCKREDIR_TEST_BUFFER=auto bats --tap $(ls bats/*.bats | grep -v -e /build -e /tools -e /bench) | tap
 
 echo "== unit tests under ASan and UBSan"
 ASAN_OPTIONS="log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
