@@ -95,6 +95,12 @@ unit: $(B)/test/unit_config
 bats: $(LIB) $(LAUNCHER) $(TEST_PROGS)
 	bats bats
 
+# Mutation testing, not part of make test (a few minutes): each mutant in
+# test/mutate.sh breaks one guarantee in a copy of the tree; its tests must fail.
+.PHONY: mutate
+mutate:
+	test/mutate.sh
+
 demo: deps
 	$(MAKE) $(LIB) $(B)/test/legacy $(B)/test/peer
 	test/demo.sh

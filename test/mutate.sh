@@ -4,7 +4,8 @@
 # then fail (the mutant is "killed").  A mutant the tests let through
 # ("survived") is a test that passes with its behaviour broken.
 #
-#   test/mutate.sh [-n RUNS] [-k] [NAME-REGEX]
+#   test/mutate.sh [-c] [-n RUNS] [-k] [NAME-REGEX]
+#     -c          only check that every mutant still applies, run nothing
 #     -n RUNS     run each mutant's tests RUNS times; killed only if killed
 #                 every time (to prove a timing test is not a coin toss)
 #     -k          keep the copy of the tree (its path is printed)
@@ -91,7 +92,7 @@ mutant "BUFFER=none: line buffered instead" shim/stdio.c \
 	'setvbuf(stdout, NULL, _IONBF, 0);' 'setvbuf(stdout, NULL, _IOLBF, BUFSIZ);' \
 	programs.bats '^BUFFER=none sends a partial line'
 mutant "a child whose stdout is the socket keeps full buffering" shim/sockredir.c \
-	$'\t\tset_stdout_buffering(buffer);' $'\t\t(void)buffer;' \
+	$'\t\tset_stdout_buffering(buffer, stream);' $'\t\t(void)buffer;' \
 	guarantees.bats 'a child gets line buffering'
 
 # The exit path and LINGER.
@@ -266,9 +267,10 @@ mutant "servers listen on every interface by default" include/sockredir.h \
 	security.bats 'binds loopback by default'
 
 # ---------------------------------------------------------------- the run
-runs=1 keep=0
-while getopts n:k opt; do
+runs=1 keep=0 check_only=0
+while getopts cn:k opt; do
 	case $opt in
+	c) check_only=1 ;;
 	n) runs=$OPTARG ;;
 	k) keep=1 ;;
 	*) exit 2 ;;
@@ -330,6 +332,10 @@ for i in "${selected[@]}"; do
 	done
 done
 ((broken == 0)) || exit 2
+if ((check_only)); then
+	echo "mutate: all ${#selected[@]} mutants apply"
+	exit 0
+fi
 
 # Without -Werror: a mutant may leave a variable or a function unused.
 build() {
@@ -338,8 +344,8 @@ build() {
 }
 
 echo "mutate: building the copy"
-build build/test/legacy build/test/peer build/test/hub build/test/floor \
-	build/test/libstall.so || { cat "$work/build.log" >&2; exit 2; }
+build $(make -s -C "$copy" --eval='mutate-test-programs: ; @echo $(TEST_PROGS)' \
+	mutate-test-programs) || { cat "$work/build.log" >&2; exit 2; }
 
 # run_tests I LOG STOP: mutant I's tests; STOP=1 ends them at the first
 # failure.  Returns 0 when all passed, 1 when one failed, 2 when the
