@@ -4,8 +4,10 @@
 # then fail (the mutant is "killed").  A mutant the tests let through
 # ("survived") is a test that passes with its behaviour broken.
 #
-#   test/mutate.sh [-c] [-n RUNS] [-k] [NAME-REGEX]
+#   test/mutate.sh [-c] [-n RUNS] [-k] [-t TESTS [-f FILTER]] [NAME-REGEX]
 #     -c          only check that every mutant still applies, run nothing
+#     -t, -f      run these tests (bats files, a bats -f regex) instead of
+#                 each mutant's own: does a new test kill an old mutant?
 #     -n RUNS     run each mutant's tests RUNS times; killed only if killed
 #                 every time (to prove a timing test is not a coin toss)
 #     -k          keep the copy of the tree (its path is printed)
@@ -94,6 +96,25 @@ mutant "BUFFER=none: line buffered instead" shim/stdio.c \
 mutant "a child whose stdout is the socket keeps full buffering" shim/sockredir.c \
 	$'\t\tset_stdout_buffering(buffer, stream);' $'\t\t(void)buffer;' \
 	guarantees.bats 'a child gets line buffering'
+
+# BUFFER=auto.
+mutant "auto: stdout line buffered, a reply of two lines in two sends" shim/autoflush.c \
+	'setvbuf(stdout, NULL, _IOFBF, BUFSIZ);' 'setvbuf(stdout, NULL, _IOLBF, BUFSIZ);' \
+	auto.bats 'a reply of two lines leaves in one send'
+mutant "auto: the idle flush waits 1 s, not 10 ms" shim/autoflush.c \
+	'due = since + IDLE_FLUSH_MS * 1000000LL;' 'due = since + 1000 * 1000000LL;' \
+	auto.bats 'computes and prints every 100 ms'
+mutant "auto: _exit loses what stdout holds" shim/interpose.c \
+	$'autoflush_stop();\n\t\tautoflush_now();' 'autoflush_stop();' \
+	auto.bats '^auto: a line before _exit is sent'
+mutant "auto: exec loses what stdout holds" shim/interpose.c \
+	$'if (autoflush_active)\n\t\tautoflush_now();\n\tend_conversation_before_exec();' \
+	'end_conversation_before_exec();' \
+	auto.bats 'around fork, system, popen'
+mutant "auto: a direct write overtakes what stdout holds" shim/autoflush.c \
+	'if (fd == STDOUT_FILENO || fd == STDIN_FILENO || fd_is_stream(fd, &connection))' \
+	'if (0)' \
+	auto.bats 'printf, write\(1\) and printf keep their order'
 
 # The exit path and LINGER.
 mutant "LINGER forced to 2 s" shim/exitpath.c \
@@ -267,10 +288,12 @@ mutant "servers listen on every interface by default" include/sockredir.h \
 	security.bats 'binds loopback by default'
 
 # ---------------------------------------------------------------- the run
-runs=1 keep=0 check_only=0
-while getopts cn:k opt; do
+runs=1 keep=0 check_only=0 own_tests= own_filter=
+while getopts cn:kt:f: opt; do
 	case $opt in
 	c) check_only=1 ;;
+	t) own_tests=$OPTARG ;;
+	f) own_filter=$OPTARG ;;
 	n) runs=$OPTARG ;;
 	k) keep=1 ;;
 	*) exit 2 ;;
@@ -302,6 +325,7 @@ selected=()
 for i in "${!names[@]}"; do
 	[[ -z $only ]] || grep -Eq -- "$only" <<<"${names[$i]}" || continue
 	selected+=("$i")
+	[[ -z $own_tests ]] || tests[i]=$own_tests filters[i]=$own_filter
 done
 ((${#selected[@]} > 0)) || { echo "mutate: no mutant matches $only" >&2; exit 2; }
 
