@@ -187,6 +187,17 @@ mutant "validation after the connection: its error wins" shim/sockredir.c \
 	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)\n\t\tfail(code, why);' \
 	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0 &&\n\t    (stream = open_stream(&config, why, sizeof(why))) < 0)\n\t\tfail(-stream, why);\n\telse if (code != 0)\n\t\tfail(code, why);' \
 	errors.bats 'validated before'
+mutant "an empty SOCKREDIR_MODE is not inactive" shim/sockredir.c \
+	"if (mode == NULL || *mode == '\\0' || getauxval" 'if (mode == NULL || getauxval' \
+	errors.bats 'inactive when MODE is unset or empty'
+mutant "mode names matched without regard to case" shim/config.c \
+	'if (strcmp(value, mode_names[i].name) == 0) {' \
+	'if (strcasecmp(value, mode_names[i].name) == 0) {' \
+	errors.bats 'mode names are lower case'
+mutant "port 0 accepted" shim/config.c \
+	'if (sockredir_parse_decimal(value, 1, 65535, &number) == 0) {' \
+	'if (sockredir_parse_decimal(value, 0, 65535, &number) == 0) {' \
+	errors.bats '^bad ports are EX_USAGE'
 mutant "64: a bad value is EX_UNAVAILABLE" shim/config.c \
 	$'snprintf(why, whylen, "%s=\\"%s\\": %s", name, quoted, reason);\n\treturn EX_USAGE;' \
 	$'snprintf(why, whylen, "%s=\\"%s\\": %s", name, quoted, reason);\n\treturn EX_UNAVAILABLE;' \
@@ -224,6 +235,9 @@ mutant "TIMEOUT: a server gives up five times too late" shim/connect.c \
 mutant "launcher: -t ignored" launcher/sockredir.c \
 	'case '"'t'"': set(SOCKREDIR_ENV_TIMEOUT, optarg); break;' 'case '"'t'"': break;' \
 	launcher.bats '^-t sets the timeout'
+mutant "launcher: the library put before the entries already in LD_PRELOAD" launcher/sockredir.c \
+	'asprintf(&preload, "%s:%s", old, library)' 'asprintf(&preload, "%s:%s", library, old)' \
+	launcher.bats 'existing LD_PRELOAD is kept'
 
 # inetd: MAX, ALLOW, SIGTERM.
 mutant "MAX parsed but ignored" shim/config.c \
@@ -235,6 +249,9 @@ mutant "ALLOW ignored" shim/inetd.c \
 mutant "SIGTERM kills the listener (no handler)" shim/inetd.c \
 	'sigaction(SIGTERM, &stop, &saved->term);' '(void)stop;' \
 	inetd.bats '^SIGTERM:'
+mutant "SIGINT kills the listener (no handler)" shim/inetd.c \
+	'sigaction(SIGINT, &stop, &saved->interrupt);' '(void)0;' \
+	inetd.bats '^SIGINT stops the listener'
 mutant "SIGTERM: the listener exits before its children end" shim/inetd.c \
 	'while (active > 0 && waitpid(-1, NULL, 0) > 0)' 'while (0)' \
 	inetd.bats '^SIGTERM:'
@@ -302,15 +319,19 @@ done
 shift $((OPTIND - 1))
 only=${1:-}
 
+started=$SECONDS
 cd "$(dirname "$0")/.." || exit 2
 root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/sockredir-mutate.XXXXXX") || exit 2
 copy=$work/tree
-if ((keep)); then
-	echo "mutate: the copy is $copy"
-else
-	trap 'rm -rf "$work"' EXIT
-fi
+running=	# the process group of the bats run under way
+cleanup() {
+	[[ -z $running ]] || kill -TERM -- "-$running" 2>/dev/null
+	((keep)) || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+((keep)) && echo "mutate: the copy is $copy"
 mkdir -p "$copy" "$work/tmp"
 tar -C "$root" --exclude=./build --exclude=./build-asan --exclude=./.git -cf - . |
 	tar -C "$copy" -xf - || exit 2
@@ -380,7 +401,7 @@ run_tests() {
 	[[ -z ${filters[$i]} ]] || args+=(-f "${filters[$i]}")
 	for t in ${tests[$i]}; do args+=("bats/$t"); done
 	(cd "$copy" && exec setsid bats "${args[@]}") >"$log" 2>&1 &
-	pid=$!
+	pid=$! running=$!
 	# Bounded: each test is bounded by BATS_TEST_TIMEOUT, the whole by 900 s.
 	for _ in $(seq 9000); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -392,6 +413,7 @@ run_tests() {
 	done
 	kill -0 "$pid" 2>/dev/null && kill -TERM -- "-$pid" 2>/dev/null
 	wait "$pid"
+	running=
 	grep -q '^1\.\.0$' "$log" && return 2
 	grep -q '^not ok' "$log" && return 1
 	# Killed by the bound above, or a suite that died: not a pass.
@@ -400,7 +422,6 @@ run_tests() {
 	[[ -n $plan && $(grep -c '^ok ' "$log") -eq $plan ]]
 }
 
-started=$SECONDS
 echo "mutate: the tests of ${#selected[@]} mutants, unmutated"
 declare -A baseline
 for i in "${selected[@]}"; do
