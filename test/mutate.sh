@@ -413,6 +413,7 @@ run_tests() {
 	done
 	kill -0 "$pid" 2>/dev/null && kill -TERM -- "-$pid" 2>/dev/null
 	wait "$pid"
+	echo "bats exited $?" >>"$log"
 	running=
 	grep -q '^1\.\.0$' "$log" && return 2
 	grep -q '^not ok' "$log" && return 1
@@ -455,7 +456,7 @@ for i in "${selected[@]}"; do
 			run_tests "$i" "$work/mutant.log" 1 && continue
 			kills=$((kills + 1))
 			by=$(sed -n 's/^not ok [0-9]* //p' "$work/mutant.log" | head -1)
-			[[ -n $by ]] || by="(no test finished)"
+			[[ -n $by ]] || by="no test finished: $(tail -1 "$work/mutant.log")"
 		done
 		note=
 		((runs > 1)) && note=" ($kills of $runs runs)"
