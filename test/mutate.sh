@@ -453,7 +453,11 @@ for i in "${selected[@]}"; do
 	else
 		kills=0 by=
 		for _ in $(seq "$runs"); do
-			run_tests "$i" "$work/mutant.log" 1 && continue
+			run_tests "$i" "$work/mutant.log" 1
+			case $? in
+			0) continue ;;
+			2) echo "mutate: no test in ${tests[$i]} matches \"${filters[$i]}\"" >&2; exit 2 ;;
+			esac
 			kills=$((kills + 1))
 			by=$(sed -n 's/^not ok [0-9]* //p' "$work/mutant.log" | head -1)
 			[[ -n $by ]] || by="no test finished: $(tail -1 "$work/mutant.log")"
