@@ -305,7 +305,7 @@ mutant "servers listen on every interface by default" include/sockredir.h \
 	security.bats 'binds loopback by default'
 
 # ---------------------------------------------------------------- the run
-runs=1 keep=0 check_only=0 own_tests= own_filter=
+runs=1 keep=0 check_only=0 own_tests='' own_filter=''
 while getopts cn:kt:f: opt; do
 	case $opt in
 	c) check_only=1 ;;
@@ -389,8 +389,10 @@ build() {
 }
 
 echo "mutate: building the copy"
-build $(make -s -C "$copy" --eval='mutate-test-programs: ; @echo $(TEST_PROGS)' \
-	mutate-test-programs) || { cat "$work/build.log" >&2; exit 2; }
+# shellcheck disable=SC2016 # $(TEST_PROGS) is make's, not the shell's
+read -ra programs < <(make -s -C "$copy" \
+	--eval='mutate-test-programs: ; @echo $(TEST_PROGS)' mutate-test-programs)
+build "${programs[@]}" || { cat "$work/build.log" >&2; exit 2; }
 
 # run_tests I LOG STOP: mutant I's tests; STOP=1 ends them at the first
 # failure.  Returns 0 when all passed, 1 when one failed, 2 when the
