@@ -95,12 +95,6 @@ unit: $(B)/test/unit_config
 bats: $(LIB) $(LAUNCHER) $(TEST_PROGS)
 	bats bats
 
-# Mutation testing, not part of make test (a few minutes): each mutant in
-# test/mutate.sh breaks one guarantee in a copy of the tree; its tests must fail.
-.PHONY: mutate
-mutate:
-	test/mutate.sh
-
 demo: deps
 	$(MAKE) $(LIB) $(B)/test/legacy $(B)/test/peer
 	test/demo.sh
@@ -119,6 +113,12 @@ lint:
 	@# va_start'ed lists as uninitialized in every file after the first.
 	for f in shim/*.c launcher/sockredir.c; do \
 	    clang-tidy --quiet $$f -- -std=gnu11 $(LINT_FLAGS) || exit 1; done
+
+# Mutation testing, not part of make test (a few minutes): each mutant in
+# test/mutate.sh breaks one guarantee in a copy of the tree; its tests must fail.
+.PHONY: mutate
+mutate:
+	test/mutate.sh
 
 # libFuzzer over the whole configuration parser and the ALLOW matcher.
 $(B)/fuzz_config: test/fuzz_config.c shim/config.c shim/allow.c shim/address.c \
