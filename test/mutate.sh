@@ -449,6 +449,7 @@ killed=0 survived=0 explained=0 broken=0
 for i in "${selected[@]}"; do
 	target=$copy/${files[$i]}
 	cp "$target" "$work/original"
+	since=$SECONDS
 	replace "$target" "${olds[$i]}" "${news[$i]}" || exit 2
 	if ! build; then
 		echo "BROKEN    ${names[$i]}: does not build"
@@ -466,8 +467,8 @@ for i in "${selected[@]}"; do
 			by=$(sed -n 's/^not ok [0-9]* //p' "$work/mutant.log" | head -1)
 			[[ -n $by ]] || by="no test finished: $(tail -1 "$work/mutant.log")"
 		done
-		note=
-		((runs > 1)) && note=" ($kills of $runs runs)"
+		note=" ($((SECONDS - since)) s)"
+		((runs > 1)) && note=" ($kills of $runs runs, $((SECONDS - since)) s)"
 		if ((kills == runs)); then
 			killed=$((killed + 1))
 			echo "killed    ${names[$i]}$note: $by"
