@@ -65,10 +65,10 @@ mutant "both: not the same mode as client" shim/config.c \
 	seed.bats 'both is the same mode as client'
 mutant "server: connects instead of listening" shim/config.c \
 	'{ "server", SOCKREDIR_SERVER },' '{ "server", SOCKREDIR_CLIENT },' \
-	seed.bats 'dialog 4'
+	errors.bats 'a server whose port is in use'
 mutant "inetd: the listener serves the first connection itself, no fork" shim/inetd.c \
 	'if ((child = fork()) == 0)' 'if ((child = 0) == 0)' \
-	inetd.bats '20 concurrent clients'
+	inetd.bats '^SIGINT stops the listener'
 mutant "fds 0 and 1 redirected close-on-exec: an exec'd program loses them" shim/stdio.c \
 	'} else if (dup2(stream, fd) == -1)' '} else if (dup3(stream, fd, O_CLOEXEC) == -1)' \
 	guarantees.bats 'close-on-exec cleared'
