@@ -11,6 +11,12 @@ load helper
 	listed=$(sed -n '/global:/,/local:/p' "$ROOT/shim/sockredir.map" | tr -s ' \t;' '\n' |
 		grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | grep -vx 'global\|local' | sort)
 	assert_equal "$exported" "$listed"
+	# and every function the sources define for the program (default
+	# visibility) is among them: a wrapper left out of the list is not one
+	local defined
+	defined=$(readelf -sW "$(dirname "$LIB")"/obj/*.o |
+		awk '$5 == "GLOBAL" && $6 == "DEFAULT" && $7 != "UND" {print $8}' | sort)
+	assert_equal "$defined" "$exported"
 	run comm -23 <(echo "$exported") <(nm -D --defined-only "$libc" | awk '{print $3}' |
 		sed 's/@.*//' | sort -u)
 	assert_output ""

@@ -95,6 +95,7 @@ void autoflush_now(void);
 void autoflush_before_input(FILE *stream, size_t need, int delim);
 void autoflush_before_write(int fd);
 void autoflush_after_output(void);
+void autoflush_unlocked_output(void);
 void autoflush_stop(void);
 
 #endif
