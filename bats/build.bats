@@ -19,14 +19,115 @@ load helper
 libc.so.6"
 }
 
-@test "make install honours PREFIX and DESTDIR" {
+@test "make install honours PREFIX and DESTDIR, and installs the public header as sockredir.h" {
 	run make -C "$ROOT" install DESTDIR="$T/root" PREFIX=/opt/sr
 	assert_success
 	[[ -x $T/root/opt/sr/bin/sockredir ]]
-	[[ -x $T/root/opt/sr/lib/libsockredir.so ]]
-	[[ -f $T/root/opt/sr/include/sockredir.h ]]
+	[[ -f $T/root/opt/sr/lib/libsockredir.so ]]
 	[[ -f $T/root/opt/sr/share/man/man7/sockredir.7 ]]
 	[[ -f $T/root/opt/sr/share/man/man1/sockredir.1 ]]
+	cmp "$ROOT/include/sockredir-public.h" "$T/root/opt/sr/include/sockredir.h"
+	refute_output --partial ldconfig
+}
+
+@test "make install runs ldconfig when it installs to the live system, not into DESTDIR" {
+	run make -C "$ROOT" -n install PREFIX=/usr/local
+	assert_success
+	assert_line "ldconfig"
+	run make -C "$ROOT" -n install PREFIX=/usr/local DESTDIR="$T/root"
+	assert_success
+	refute_line "ldconfig"
+}
+
+@test "the installed header holds only what a user can use, and agrees with the library's own" {
+	local public="$ROOT/include/sockredir-public.h"
+	run grep -n 'SPEC\|(' "$public"
+	assert_output --regexp '^[0-9]+: \*'	# parentheses in comments only
+	refute_output --regexp '^[0-9]+:[^ ]'
+	refute_output --partial SPEC.md
+	# Every variable name of the library's header is public, with the same
+	# value: a macro defined twice with two values fails under -Werror.
+	grep -o '^#define SOCKREDIR_ENV_[A-Z_]*' "$ROOT/include/sockredir.h" | sort >"$T/internal"
+	grep -o '^#define SOCKREDIR_ENV_[A-Z_]*' "$public" | sort >"$T/public"
+	run comm -23 "$T/internal" "$T/public"
+	assert_output ""
+	cat >"$T/user.c" <<-'EOF'
+		#include <sockredir.h>
+		#include <stdio.h>
+		#include <stdlib.h>
+		int main(void) {
+			if (setenv(SOCKREDIR_ENV_MODE, SOCKREDIR_MODE_OUT, 1) != 0)
+				return 1;
+			printf("%s %s %d %d\n", SOCKREDIR_VERSION, getenv("SOCKREDIR_MODE"),
+			    SOCKREDIR_EXIT_USAGE, SOCKREDIR_EXIT_LAUNCHER);
+			return 0;
+		}
+	EOF
+	make -C "$ROOT" -s install DESTDIR="$T/root" PREFIX=/usr
+	cc -Wall -Werror -I"$T/root/usr/include" -o "$T/user" "$T/user.c"
+	run "$T/user"
+	assert_output --regexp '^[0-9.]+ out 64 125$'
+	cat >"$T/both.c" <<-'EOF'
+		#include "sockredir-public.h"
+		#include "sockredir.h"
+		_Static_assert(SOCKREDIR_EXIT_USAGE == EX_USAGE, "usage");
+		_Static_assert(SOCKREDIR_EXIT_NOHOST == EX_NOHOST, "nohost");
+		_Static_assert(SOCKREDIR_EXIT_UNAVAILABLE == EX_UNAVAILABLE, "unavailable");
+		_Static_assert(SOCKREDIR_EXIT_OSERR == EX_OSERR, "oserr");
+		int main(void) { return 0; }
+	EOF
+	cc -std=gnu11 -Wall -Werror -I"$ROOT/include" -c -o "$T/both.o" "$T/both.c"
+}
+
+@test "hardened by default: stack protector, FORTIFY, full RELRO, BIND_NOW, a PIE launcher" {
+	skip_if_sanitized	# the shipped build, not the sanitizer's
+	command -v readelf >/dev/null || skip "readelf not installed"
+	local file
+	for file in "$LIB" "$LAUNCHER"; do
+		run readelf -W --dynamic "$file"
+		assert_output --regexp 'BIND_NOW|FLAGS.*NOW'
+		run readelf -W --program-headers "$file"
+		assert_output --partial GNU_RELRO
+		run readelf -W --dyn-syms "$file"
+		assert_output --partial __stack_chk_fail
+		assert_output --regexp '__[a-z]+_chk@'	# a FORTIFY_SOURCE checked call
+	done
+	run readelf -W --file-header "$LAUNCHER"
+	assert_output --regexp 'Type: +DYN'
+	run readelf -W --dynamic "$LAUNCHER"
+	assert_output --regexp 'FLAGS_1.*PIE'
+}
+
+@test "CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS reach every compile and link line" {
+	run make -C "$ROOT" -n -B B="$T/b" CPPFLAGS=-DUSER_CPPFLAGS CFLAGS="-O2 -DUSER_CFLAGS" \
+		LDFLAGS=-Wl,-zuserldflags LDLIBS=-luserldlibs \
+		"$T/b/libsockredir.so" "$T/b/sockredir" "$T/b/test/legacy"
+	assert_success
+	local line compiles=0 links=0
+	while IFS= read -r line; do
+		[[ $line == cc\ * ]] || continue
+		[[ $line == *-DUSER_CPPFLAGS* && $line == *-DUSER_CFLAGS* ]] ||
+			fail "flags missing: $line"
+		if [[ $line == *\ -c\ * ]]; then
+			compiles=$((compiles + 1))
+		else
+			links=$((links + 1))
+			[[ $line == *-Wl,-zuserldflags*-luserldlibs* ]] || fail "link flags missing: $line"
+		fi
+	done < <(sed -e :a -e '/\\$/N; s/\\\n//; ta' <<<"$output")
+	((compiles > 5 && links == 3)) || fail "$compiles compiles, $links links"
+	# A FORTIFY level of the user's own replaces the default one.
+	run make -C "$ROOT" -n -B B="$T/b" CPPFLAGS=-D_FORTIFY_SOURCE=3 "$T/b/obj/config.o"
+	assert_output --partial -D_FORTIFY_SOURCE=3
+	refute_output --partial -D_FORTIFY_SOURCE=2
+}
+
+@test "header dependencies are generated: a header change rebuilds what includes it" {
+	skip_if_sanitized
+	run cat "$ROOT/build/obj/config.d"
+	assert_output --regexp '^[^ ]*config\.o: '
+	assert_output --partial include/sockredir.h
+	assert_line "include/sockredir.h:"	# -MP: a removed header breaks no build
 }
 
 @test "the manual pages render without warnings" {
