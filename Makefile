@@ -179,13 +179,14 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/sockredir.1
 	$(if $(DESTDIR),,$(LDCONFIG))
 
-# dpkg-buildpackage runs in a copy of the tracked files (its clean step would
-# remove build/ under the tests); the .deb files land in build/deb/.
+# dpkg-buildpackage runs in a copy of the source tree as it is now (its clean
+# step would remove build/ under the tests); the packages land in DEB_OUT.
+DEB_OUT ?= $(B)/deb
 deb:
-	rm -rf $(B)/deb && mkdir -p $(B)/deb/src
-	git ls-files -z | xargs -0 cp --parents -t $(B)/deb/src
-	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
-	@ls $(B)/deb/*.deb
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src
+	tar -cf - --exclude=./.git --exclude='./build*' . | tar -xf - -C $(DEB_OUT)/src
+	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_OUT)/*.deb
 
 clean:
 	rm -rf build build-asan

@@ -140,6 +140,51 @@ libc.so.6"
 	done
 }
 
+# man_sections PAGE: the section headings of a manual page, one a line.
+man_sections() {
+	LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$ROOT/docs/$1" 2>/dev/null | sed -n 's/^\([A-Z][A-Z ]*\)$/\1/p'
+}
+
+# man_section PAGE NAME: the text of one section.
+man_section() {
+	LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$ROOT/docs/$1" 2>/dev/null |
+		sed -n "/^$2\$/,/^[A-Z][A-Z ]*\$/p"
+}
+
+@test "sockredir(1) has ENVIRONMENT, EXIT STATUS, BUGS, SEE ALSO and COPYRIGHT, and every mode and option" {
+	run man_sections sockredir.1
+	local section option mode
+	for section in NAME SYNOPSIS DESCRIPTION OPTIONS ENVIRONMENT 'EXIT STATUS' EXAMPLES BUGS \
+		'SEE ALSO' COPYRIGHT; do
+		assert_line "$section"
+	done
+	run man_section sockredir.1 'SEE ALSO'
+	for page in 'sockredir(7)' 'stdbuf(1)' 'socat(1)' 'tcpserver(1)'; do
+		assert_output --partial "$page"
+	done
+	run man_section sockredir.1 ENVIRONMENT
+	assert_output --partial SOCKREDIR_LIBRARY
+	run man_section sockredir.1 OPTIONS
+	for mode in out in client both server inetd attach; do
+		assert_output --regexp "[ (]$mode[ ),.]"
+	done
+	# Every long option of the launcher's --help is in the manual page.
+	for option in $("$LAUNCHER" --help | grep -o -- '--[a-z-]*' | sort -u); do
+		assert_output --partial -- "$option"
+	done
+}
+
+@test "sockredir(7) has one example per mode, and agrees with README.md on Java" {
+	run man_section sockredir.7 EXAMPLES
+	local mode
+	for mode in out in client server inetd attach; do
+		assert_output --regexp "SOCKREDIR_MODE=$mode |-m $mode "
+	done
+	grep -q '^| Java 17 (`System.out.println`) | converses |' "$ROOT/README.md"
+	run man_section sockredir.7 BUGS
+	assert_output --regexp "Java's System.out.println and Node.js's console.log converse"
+}
+
 @test "the build passes with -fsanitize=address,undefined, and so do the unit tests" {
 	skip_if_sanitized
 	run make -C "$ROOT" asan
