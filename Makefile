@@ -45,7 +45,7 @@ TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hu
 BUILD_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev
 # The tests (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
 DEB_PACKAGES := bats bats-support bats-assert netbase iproute2 procps python3 sed coreutils \
-                man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind
+                man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind bc
 # The Debian package and its test.
 DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
 # The benchmark and its smoke test: the tools sockredir is compared with.
@@ -100,7 +100,10 @@ $(B)/obj $(B)/test:
 
 -include $(wildcard $(B)/obj/*.d $(B)/test/*.d)
 
-deps: deps-build deps-test deps-deb deps-bench
+# All four sets at once (one apt-get update).
+deps:
+	@test/install-packages.sh deps $(BUILD_PACKAGES) $(DEB_PACKAGES) $(DEB_BUILD_PACKAGES) \
+	    $(BENCH_PACKAGES)
 
 deps-build:
 	@test/install-packages.sh deps-build $(BUILD_PACKAGES)
