@@ -136,7 +136,7 @@ $try"
 launcher_environment() {
 	local libm
 	libm=$(ldconfig -p | awk '/libm\.so\.6/ {print $NF; exit}')
-	env -u SOCKREDIR_LIBRARY LD_PRELOAD= "$LAUNCHER" --library="$libm" "$@" \
+	env -i PATH="$PATH" "$LAUNCHER" --library="$libm" "$@" \
 		sh -c 'env | grep "^SOCKREDIR_" | sort'
 }
 
@@ -182,7 +182,7 @@ SOCKREDIR_TIMEOUT=1"
 		-m out -h 127.0.0.1 -p "$PORT" sh -c 'echo "$LD_PRELOAD"'
 	wait_both
 	assert_file_equals "$T/peer.out" "${FIRST:+$FIRST:}$LIB"
-	run env SOCKREDIR_LIBRARY=/nonexistent/libsockredir.so "$T/alone" --library="$LIB" \
+	run env LD_PRELOAD="$FIRST" SOCKREDIR_LIBRARY=/nonexistent/libsockredir.so "$T/alone" --library="$LIB" \
 		-m no-such-mode "$LEGACY" hello
 	assert_refused 64 'SOCKREDIR_MODE="no-such-mode"'
 	run env SOCKREDIR_LIBRARY=/nonexistent/libsockredir.so "$LAUNCHER" "$LEGACY" hello
