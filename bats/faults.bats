@@ -96,7 +96,7 @@ load helper
 	assert_file_equals "$T/prog.err" ""
 }
 
-@test "_exit skips the exit path: a line-buffered line has left, a fully buffered one is lost" {
+@test "_exit flushes no stdio buffer: a line-buffered line has left, a fully buffered one is lost" {
 	start_peer 127.0.0.1 dump
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" _exit
@@ -109,7 +109,7 @@ load helper
 	assert_file_equals "$T/peer.out" ""
 }
 
-@test "death by a signal skips the exit path: the same as _exit" {
+@test "death by a signal skips the exit path: what line buffering sent has left, the rest is lost" {
 	start_peer 127.0.0.1 dump
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" killed

@@ -165,7 +165,7 @@ serve_connections(const struct sockredir_config *config, int *listeners, int cou
 	for (int i = 0; i < count; i++)
 		close(listeners[i]);
 	if (config->is_unix)
-		unlink(config->unix_path);
+		remove_unix_socket(config->unix_path);
 	while (active > 0 && waitpid(-1, NULL, 0) > 0)
 		active--;
 	_exit(0);

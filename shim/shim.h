@@ -39,9 +39,12 @@ int remote_connect(const struct addrinfo *list, long timeout_ms);
 int local_listen(const struct addrinfo *list, int *fds, int maxfds);
 int accept_first(int *fds, int nfds, long timeout_ms);
 int clear_stale_unix_socket(const char *path);
+void remove_unix_socket(const char *path);
 
 /* stdio.c */
+void reserve_standard_fds(void);
 int redirect_stream(int stream, enum sockredir_mode mode);
+void release_standard_fds(enum sockredir_mode mode);
 void set_stdout_buffering(enum sockredir_buffer buffer);
 void set_nodelay(int stream);
 
@@ -62,7 +65,15 @@ int describe_connection(int stream, const struct sockredir_config *config);
 int serve_connections(const struct sockredir_config *config, int *listeners,
     int count);
 
-/* exitpath.c */
-int install_exit_path(const struct stream_id *id, long linger_ms);
+/* exitpath.c: the exit descriptor is -1 until installed, and in children. */
+int install_exit_path(const struct stream_id *id, int stream, long linger_ms);
+void end_conversation(int flush_stdout);
+void end_conversation_before_exec(void);
+int exit_fd_number(void);
+int move_exit_fd(void);
+
+/* interpose.c */
+void resolve_real_functions(void);
+int real_close(int fd);
 
 #endif

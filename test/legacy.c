@@ -13,16 +13,28 @@
  *   once        read one line, answer "pong LINE", exit
  *   bulk N      print N lines of 64 bytes (the benchmark's bulk output)
  *   blast N     write N pseudo-random bytes; "sent N fnv H" on stderr
- *   fds         "fds: ..." (the open descriptors) on stderr and stdout
+ *   fds         "fds: ..." (the open descriptors) on stderr and stdout; a
+ *               descriptor above 2 is shown with ":cloexec" if it is, and
+ *               ":conn" if it is the same socket as fd 0 or fd 1
+ *   fclose N    blast N bytes, then fclose(stdin) and fclose(stdout), and
+ *               return from main: the program ends holding neither
+ *   closeall N  close every descriptor above 2 by the usual means (close of
+ *               each number up to 1023, dup2 onto one, closefrom, close_range),
+ *               then blast N bytes
+ *   closed GATE print "closing", fclose stdin and stdout, say "closed" on
+ *               stderr, then wait (10 s at most) until the file GATE exists
  *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
- *   _exit       print a line, then _exit(0): the exit path is skipped
+ *   _exit       print a line, then _exit(0), which flushes no stdio buffer
+ *   read_exit   read a line, print "read LINE", then _exit(0)
  *   killed      print a line, then die by SIGKILL
  *   maps NAME   "loaded" or "not loaded" on stderr: is NAME in our memory map
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/stat.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +99,15 @@ blast(unsigned long long bytes)
 	fprintf(stderr, "sent %llu fnv %016jx\n", bytes, (uintmax_t)hash);
 }
 
+static int
+same_socket(int fd, int other)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstat(other, &b) == 0 && S_ISSOCK(a.st_mode) &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void
 list_fds(void)
 {
@@ -109,7 +130,9 @@ list_fds(void)
 				fd[j] = t;
 			}
 	for (int i = 0; i < n; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d", fd[i]);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d%s%s",
+		    fd[i], fd[i] > 2 && (fcntl(fd[i], F_GETFD) & FD_CLOEXEC) ? ":cloexec" : "",
+		    fd[i] > 2 && (same_socket(fd[i], 0) || same_socket(fd[i], 1)) ? ":conn" : "");
 	fprintf(stderr, "%s\n", list);
 	printf("%s\n", list);
 }
@@ -161,6 +184,27 @@ main(int argc, char **argv)
 			found |= strstr(line, argv[2]) != NULL;
 		fprintf(stderr, "%s\n", found ? "loaded" : "not loaded");
 		printf("main ran\n");
+	} else if (strcmp(role, "fclose") == 0 && argc > 2) {
+		blast(strtoull(argv[2], NULL, 10));
+		fclose(stdin);
+		fclose(stdout);
+	} else if (strcmp(role, "closeall") == 0 && argc > 2) {
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		dup2(STDERR_FILENO, 100);
+		closefrom(3);
+		close_range(3, ~0U, 0);
+		blast(strtoull(argv[2], NULL, 10));
+	} else if (strcmp(role, "closed") == 0 && argc > 2) {
+		printf("closing\n");
+		fclose(stdin);
+		fclose(stdout);
+		fprintf(stderr, "closed\n");
+		for (int i = 0; i < 1000 && access(argv[2], F_OK) != 0; i++)
+			usleep(10000);
+	} else if (strcmp(role, "read_exit") == 0) {
+		printf("read %s\n", read_line());
+		_exit(0);
 	} else if (strcmp(role, "_exit") == 0) {
 		printf("before _exit\n");
 		_exit(0);
