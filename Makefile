@@ -46,11 +46,12 @@ TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hu
 BUILD_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev
 # The tests (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
 DEB_PACKAGES := bats bats-support bats-assert netbase iproute2 procps python3 sed coreutils \
-                man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind bc
+                man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind bc \
+                systemd haproxy ucspi-tcp socat
 # The Debian package and its test.
 DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
 # The benchmark and its smoke test: the tools sockredir is compared with.
-BENCH_PACKAGES := socat ncat ucspi-tcp gnuplot-nox
+BENCH_PACKAGES := socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
 FUZZ_SECONDS ?= 60
 

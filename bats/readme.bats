@@ -78,7 +78,7 @@ run_example() {
 }
 
 @test "README, mode attach: the example runs as written" {
-	command -v tcpserver >/dev/null || skip "tcpserver not installed (ucspi-tcp, make deps-bench)"
+	command -v tcpserver >/dev/null || skip "tcpserver not installed (ucspi-tcp, make deps-test)"
 	local status=0
 	SOCKREDIR_MODE=attach LD_PRELOAD="$LIB" /bin/true </dev/null 2>"$T/err" || status=$?
 	if [[ $status -eq 64 ]] && grep -q 'SOCKREDIR_MODE="attach"' "$T/err"; then

@@ -1,8 +1,9 @@
 /*
  * sockredir.h: the names of the sockredir interface, for programs that run
- * others under libsockredir.so or read what it set.  The library exports no
- * function: its interface is the environment of the program it is preloaded
- * into, described in sockredir(7); the launcher is sockredir(1).
+ * others under libsockredir.so or read what it set.  The library has no
+ * function of its own to call (it exports only the libc functions it
+ * interposes): its interface is the environment of the program it is
+ * preloaded into, described in sockredir(7); the launcher is sockredir(1).
  *
  * In the source tree this is include/sockredir-public.h, installed as
  * sockredir.h; the library's own include/sockredir.h defines the same names
