@@ -199,9 +199,10 @@ SOCKREDIR_TIMEOUT=1"
 	start_program LD_PRELOAD="$FIRST" -- "$T/root/opt/sr/bin/sockredir" -m out -h 127.0.0.1 -p "$PORT" \
 		"$LEGACY" hello
 	wait_both
-	make -C "$ROOT" -s install DESTDIR="$T/stage" PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu
+	# The issue's case: BINDIR /usr/local/bin, LIBDIR the multiarch directory.
+	make -C "$ROOT" -s install DESTDIR="$T/stage" LIBDIR=/usr/lib/x86_64-linux-gnu
 	start_peer 127.0.0.1 dump
-	start_program LD_PRELOAD="$FIRST" -- "$T/stage/usr/bin/sockredir" -m out -h 127.0.0.1 -p "$PORT" \
+	start_program LD_PRELOAD="$FIRST" -- "$T/stage/usr/local/bin/sockredir" -m out -h 127.0.0.1 -p "$PORT" \
 		sh -c 'echo "$LD_PRELOAD"'
 	wait_both
 	assert_file_equals "$T/peer.out" "${FIRST:+$FIRST:}$T/stage/usr/lib/x86_64-linux-gnu/libsockredir.so"
