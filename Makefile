@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sockredir: an LD_PRELOAD shim that puts a stdio program on a socket.
 #   make          build build/libsockredir.so and the launcher build/sockredir
 #   make demo     the seed's five dialogs, live (needs only the build set)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The build's own promises: what the library exports, where it installs, the
 # manual page, and a clean build with the sanitizers.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # make demo's script: the seed's five dialogs, each line as the seed prints
 # it, and headings that say which side listens.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The sockredir launcher: options to variables, the library appended to
 # LD_PRELOAD, stdbuf's exit codes.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The Debian package: make deb builds it in a copy of the tree (never in the
 # tree itself, whose build/ the other tests use), with the library in the
 # multiarch directory; extracted with dpkg-deb -x, its launcher finds its

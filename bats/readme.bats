@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # README.md's examples, run as written: each "one example per mode" block is
 # taken from README.md itself (only its port is replaced by a free one), run
 # from the top of the tree, and must show exactly the lines marked "#>".

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Build-time checks: static analysis, valgrind, and the fuzzer.  They do not
 # depend on which build the suite runs against, so they run once, in the
 # plain run.

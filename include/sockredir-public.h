@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockredir.h: the names of the sockredir interface, for programs that run
  * others under libsockredir.so or read what it set.  The library has no

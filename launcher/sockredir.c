@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockredir: the launcher.  Sets the SOCKREDIR_* variables from its options,
  * appends the library to LD_PRELOAD and execs the program, as stdbuf does

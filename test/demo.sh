@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make demo: the seed's five dialogs (Programming Python, ch. 12), live, with
 # an unmodified C program that never calls fflush playing the seed's client.
 # The other side is the test peer, playing the seed's server; both print what

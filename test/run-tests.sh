@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs the unit tests and the bats suites, all as TAP, twice: against the
 # plain build and against the build with AddressSanitizer and UBSan (whose
 # runtime is preloaded ahead of the shim).  A sanitizer report anywhere is a
