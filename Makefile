@@ -89,7 +89,7 @@ $(LAUNCHER): $(B)/obj/launcher.o $(B)/flags
 
 # The unit tests link the pure code without the constructor.
 $(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o $(B)/flags | $(B)/test
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter-out $(B)/flags,$^) $(BSD_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(BSD_LIBS) $(LDLIBS)
 
 $(B)/test/floor: test/bench/floor.c $(B)/flags | $(B)/test
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
