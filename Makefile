@@ -33,7 +33,8 @@ ALL_LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 B       := build
 SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
-            shim/children.c shim/exitpath.c shim/interpose.c shim/inetd.c \
+            shim/children.c shim/exitpath.c shim/interpose.c shim/interpose_io.c \
+            shim/autoflush.c shim/inetd.c \
             shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so

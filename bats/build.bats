@@ -5,10 +5,16 @@
 
 load helper
 
-@test "the library exports only the libc calls it wraps" {
-	run sh -c "nm -D --defined-only '$LIB' | awk '{print \$3}' | sort | tr '\n' ' '"
-	assert_success
-	assert_output "_Exit _exit close close_range closefrom dup2 dup3 execl execle execlp execv execve execveat execvp execvpe fexecve "
+@test "the library exports only the libc calls it wraps, exactly those its version script lists" {
+	local libc exported listed
+	libc=$(ldd "$LIB" | awk '$1 ~ /^libc\.so/ {print $3}')
+	exported=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort)
+	listed=$(sed -n '/global:/,/local:/p' "$ROOT/shim/sockredir.map" | tr -s ' \t;' '\n' |
+		grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | grep -vx 'global\|local' | sort)
+	assert_equal "$exported" "$listed"
+	run comm -23 <(echo "$exported") <(nm -D --defined-only "$libc" | awk '{print $3}' |
+		sed 's/@.*//' | sort -u)
+	assert_output ""
 }
 
 @test "the library is built with libbsd and needs nothing but libbsd and libc" {

@@ -47,6 +47,7 @@ enum sockredir_buffer {
 	SOCKREDIR_BUFFER_LINE,
 	SOCKREDIR_BUFFER_FULL,
 	SOCKREDIR_BUFFER_NONE,
+	SOCKREDIR_BUFFER_AUTO,	/* full, flushed before every wait (auto.c) */
 };
 
 /* One SOCKREDIR_ALLOW entry: an address and a prefix length. */
@@ -85,7 +86,7 @@ int sockredir_parse_config(struct sockredir_config *config,
 /* "DIGITS" or "DIGITS.DIGITS", 0..86400 seconds, rounded up to a millisecond. */
 int sockredir_parse_seconds(const char *text, long *ms);
 
-/* "line", "full" or "none"; *buffer is left alone on a bad value. */
+/* "line", "full", "none" or "auto"; *buffer is left alone on a bad value. */
 int sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer);
 
 /* Decimal digits only (leading zeros allowed), within min..max. */

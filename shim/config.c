@@ -158,6 +158,8 @@ sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer)
 		*buffer = SOCKREDIR_BUFFER_FULL;
 	else if (strcmp(text, "none") == 0)
 		*buffer = SOCKREDIR_BUFFER_NONE;
+	else if (strcmp(text, "auto") == 0)
+		*buffer = SOCKREDIR_BUFFER_AUTO;
 	else
 		return -1;
 	return 0;
@@ -291,7 +293,7 @@ sockredir_parse_config(struct sockredir_config *config,
 	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_BUFFER)) != NULL &&
 	    sockredir_parse_buffer(value, &config->buffer) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
-		    "not one of line, full, none");
+		    "not one of line, full, none, auto");
 	/* inetd serves until signalled: TIMEOUT does not apply. */
 	if (config->mode != SOCKREDIR_INETD &&
 	    (value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&

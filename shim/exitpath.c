@@ -69,6 +69,7 @@ end_conversation(int flush_stdout)
 
 	if (getpid() != exit_stream.pid || (fd = atomic_exchange(&exit_fd, -1)) == -1)
 		return;
+	autoflush_stop();
 	if (flush_stdout)
 		fflush(stdout);
 	if (exit_linger_ms > 0) {

@@ -12,7 +12,8 @@
  *                     program asks for by name is given up to it
  *   exec*             an exec that takes the connection away from fds 0 and
  *                     1 ends the conversation first (its exit descriptor is
- *                     close-on-exec, and the new image could not find it)
+ *                     close-on-exec, and the new image could not find it);
+ *                     under BUFFER=auto, what stdout holds is sent first
  *
  * glibc's own internal calls (exit's _exit, fclose's close, execvp's
  * execve) do not come here; nothing here depends on them.
@@ -44,15 +45,7 @@ static struct {
 	void *execve, *execvpe, *execv, *execvp, *fexecve, *execveat;
 } real;
 
-static void *
-next_definition(void **slot, const char *name)
-{
-	if (*slot == NULL)
-		*slot = dlsym(RTLD_NEXT, name);
-	return *slot;
-}
-
-#define REAL(type, name) ((type *)next_definition(&real.name, #name))
+#define REAL(type, name) ((type *)real_function(&real.name, #name))
 
 void
 resolve_real_functions(void)
@@ -65,7 +58,7 @@ resolve_real_functions(void)
 	    &real.execv, &real.execvp, &real.fexecve, &real.execveat };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		next_definition(slots[i], names[i]);
+		real_function(slots[i], names[i]);
 }
 
 int
@@ -74,9 +67,14 @@ real_close(int fd)
 	return REAL(close_fn, close)(fd);
 }
 
+/* _exit flushes no stdio buffer, but under auto what stdout holds is sent. */
 static void __attribute__((noreturn))
 end_then(exit_fn *end, int status)
 {
+	if (autoflush_active) {
+		autoflush_stop();
+		autoflush_now();
+	}
 	end_conversation(0);
 	if (end != NULL)
 		end(status);
@@ -87,14 +85,14 @@ end_then(exit_fn *end, int status)
 INTERPOSED void
 _exit(int status)
 {
-	end_then((exit_fn *)next_definition(&real.exit_lower, "_exit"), status);
+	end_then((exit_fn *)real_function(&real.exit_lower, "_exit"), status);
 }
 
 /* Its name is reserved to the implementation, which is what it interposes. */
 INTERPOSED void
 _Exit(int status)	/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 {
-	end_then((exit_fn *)next_definition(&real.exit_upper, "_Exit"), status);
+	end_then((exit_fn *)real_function(&real.exit_upper, "_Exit"), status);
 }
 
 INTERPOSED int
@@ -145,38 +143,46 @@ closefrom(int lowfd)
 	close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0U, 0);
 }
 
+static void
+before_exec(void)
+{
+	if (autoflush_active)
+		autoflush_now();
+	end_conversation_before_exec();
+}
+
 INTERPOSED int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execve_fn, execve)(path, argv, envp);
 }
 
 INTERPOSED int
 execv(const char *path, char *const argv[])
 {
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execv_fn, execv)(path, argv);
 }
 
 INTERPOSED int
 execvp(const char *file, char *const argv[])
 {
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execv_fn, execvp)(file, argv);
 }
 
 INTERPOSED int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execve_fn, execvpe)(file, argv, envp);
 }
 
 INTERPOSED int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(fexecve_fn, fexecve)(fd, argv, envp);
 }
 
@@ -184,7 +190,7 @@ INTERPOSED int
 execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
     int flags)
 {
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execveat_fn, execveat)(dirfd, path, argv, envp, flags);
 }
 
@@ -232,7 +238,7 @@ execl(const char *path, const char *arg, ...)
 
 	LIST_TO_ARRAY(arg, argv, list);
 	va_end(list);
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execv_fn, execv)(path, argv);
 }
 
@@ -244,7 +250,7 @@ execlp(const char *file, const char *arg, ...)
 
 	LIST_TO_ARRAY(arg, argv, list);
 	va_end(list);
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execv_fn, execvp)(file, argv);
 }
 
@@ -257,6 +263,6 @@ execle(const char *path, const char *arg, ...)
 	LIST_TO_ARRAY(arg, argv, list);
 	envp = va_arg(list, char **);
 	va_end(list);
-	end_conversation_before_exec();
+	before_exec();
 	return REAL(execve_fn, execve)(path, argv, envp);
 }

@@ -4,6 +4,8 @@
 #define SOCKREDIR_SHIM_H
 
 #include <sys/types.h>
+#include <dlfcn.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netdb.h>
@@ -46,7 +48,8 @@ void remove_unix_socket(const char *path);
 void reserve_standard_fds(void);
 int redirect_stream(int stream, enum sockredir_mode mode);
 void release_standard_fds(enum sockredir_mode mode);
-void set_stdout_buffering(enum sockredir_buffer buffer);
+struct stream_id;
+void set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *stream);
 void set_nodelay(int stream);
 
 /* children.c: what the program's environment tells its children. */
@@ -76,5 +79,23 @@ int move_exit_fd(void);
 /* interpose.c */
 void resolve_real_functions(void);
 int real_close(int fd);
+
+/* The definition a wrapper stands in front of, looked up once. */
+static inline void *
+real_function(void **slot, const char *name)
+{
+	if (*slot == NULL)
+		*slot = dlsym(RTLD_NEXT, name);
+	return *slot;
+}
+
+/* autoflush.c: SOCKREDIR_BUFFER=auto; autoflush_active is the one branch. */
+extern int autoflush_active;
+void autoflush_start(const struct stream_id *stream);
+void autoflush_now(void);
+void autoflush_before_input(FILE *stream, size_t need, int delim);
+void autoflush_before_write(int fd);
+void autoflush_after_output(void);
+void autoflush_stop(void);
 
 #endif

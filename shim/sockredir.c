@@ -144,7 +144,7 @@ continue_inherited(const struct stream_id *stream)
 	if (fd_is_stream(STDOUT_FILENO, stream)) {
 		if ((value = getenv(SOCKREDIR_ENV_BUFFER)) != NULL && *value != '\0')
 			sockredir_parse_buffer(value, &buffer);
-		set_stdout_buffering(buffer);
+		set_stdout_buffering(buffer, stream);
 	}
 	if (stream->pid == getpid()) {
 		if ((value = getenv(SOCKREDIR_ENV_LINGER)) != NULL && *value != '\0')
@@ -191,11 +191,12 @@ sockredir_init(void)
 		fail_system("dup2");
 	release_standard_fds(config.mode);
 	redirected = mode_redirects_stdout(config.mode) ? STDOUT_FILENO : STDIN_FILENO;
+	if (identify_stream(redirected, &stream_id) == -1)
+		fail_system("setting up the environment");
 	if (redirected == STDOUT_FILENO)
-		set_stdout_buffering(config.buffer);
+		set_stdout_buffering(config.buffer, &stream_id);
 
-	if (identify_stream(redirected, &stream_id) == -1 ||
-	    mark_stream(&stream_id) == -1 ||
+	if (mark_stream(&stream_id) == -1 ||
 	    describe_connection(redirected, &config) == -1 ||
 	    install_exit_path(&stream_id, redirected, config.linger_ms) != 0)
 		fail_system("setting up the environment");

@@ -79,9 +79,12 @@ redirect_stream(int stream, enum sockredir_mode mode)
  * the other's buffer.  Nothing has been written yet, so setvbuf is allowed.
  */
 void
-set_stdout_buffering(enum sockredir_buffer buffer)
+set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *stream)
 {
 	switch (buffer) {
+	case SOCKREDIR_BUFFER_AUTO:
+		autoflush_start(stream);
+		break;
 	case SOCKREDIR_BUFFER_LINE:
 		setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 		break;
