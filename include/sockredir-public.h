@@ -28,6 +28,10 @@
 #define SOCKREDIR_ENV_MAX_PER_PEER	"SOCKREDIR_MAX_PER_PEER"
 #define SOCKREDIR_ENV_SESSION_TIMEOUT	"SOCKREDIR_SESSION_TIMEOUT"
 #define SOCKREDIR_ENV_PROXY	"SOCKREDIR_PROXY"
+/* Socket activation, systemd's protocol (sd_listen_fds), in server and inetd modes. */
+#define SOCKREDIR_ENV_LISTEN_PID	"LISTEN_PID"
+#define SOCKREDIR_ENV_LISTEN_FDS	"LISTEN_FDS"
+#define SOCKREDIR_ENV_LISTEN_FDNAMES	"LISTEN_FDNAMES"
 /* Set by the library for the program's children: "PID:DEV:INO" of the stream. */
 #define SOCKREDIR_ENV_STREAM	"SOCKREDIR_STREAM"
 
