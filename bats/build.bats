@@ -4,6 +4,7 @@
 # manual page, and a clean build with the sanitizers.
 
 load helper
+load hardening
 
 @test "the library exports only the libc calls it wraps, exactly those its version script lists" {
 	local libc exported listed
@@ -88,17 +89,7 @@ libc.so.6"
 
 @test "hardened by default: stack protector, FORTIFY, full RELRO, BIND_NOW, a PIE launcher" {
 	skip_if_sanitized	# the shipped build, not the sanitizer's
-	command -v readelf >/dev/null || skip "readelf not installed"
-	local file
-	for file in "$LIB" "$LAUNCHER"; do
-		run readelf -W --dynamic "$file"
-		assert_output --regexp 'BIND_NOW|FLAGS.*NOW'
-		run readelf -W --program-headers "$file"
-		assert_output --partial GNU_RELRO
-		run readelf -W --dyn-syms "$file"
-		assert_output --partial __stack_chk_fail
-		assert_output --regexp '__[a-z]+_chk@'	# a FORTIFY_SOURCE checked call
-	done
+	assert_hardened "$LIB" "$LAUNCHER"
 	run readelf -W --file-header "$LAUNCHER"
 	assert_output --regexp 'Type: +DYN'
 	run readelf -W --dynamic "$LAUNCHER"
