@@ -40,14 +40,16 @@ SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
 TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub \
-              $(B)/test/floor $(B)/test/libstall.so
+              $(B)/test/floor $(B)/test/libstall.so \
+              $(if $(shell command -v $(CXX)),$(B)/test/reply_cxx)
 
 # Debian packages, one set a purpose (test/install-packages.sh installs the
 # missing ones as root, or prints the apt-get line).
 # Build and demo: a compiler, make, pkg-config and libbsd.
 BUILD_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev
-# The tests (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
-DEB_PACKAGES := bats bats-support bats-assert netbase iproute2 procps python3 sed coreutils \
+# The tests (g++ for the C++ iostreams test; clang's libFuzzer runtime comes
+# in libclang-rt-14-dev on Debian 12).
+DEB_PACKAGES := g++ bats bats-support bats-assert netbase iproute2 procps python3 sed coreutils \
                 man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind bc \
                 systemd haproxy ucspi-tcp socat
 # The Debian package and its test.
@@ -94,6 +96,10 @@ $(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B
 
 $(B)/test/floor: test/bench/floor.c $(B)/flags | $(B)/test
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
+
+# C++ iostreams, for the runtimes tests (skipped where g++ is missing).
+$(B)/test/reply_cxx: test/reply.cc | $(B)/test
+	$(CXX) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # A test preload that holds up one connect (see test/stall.c).
 $(B)/test/libstall.so: test/stall.c $(B)/flags | $(B)/test

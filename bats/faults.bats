@@ -113,7 +113,7 @@ load helper
 @test "death by a signal skips the exit path: what line buffering sent has left, the rest is lost" {
 	start_peer 127.0.0.1 dump
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
-		-- "$LEGACY" killed
+		SOCKREDIR_BUFFER=line -- "$LEGACY" killed
 	wait_peer
 	wait_prog
 	assert_equal "$PROG_STATUS" $((128 + 9))

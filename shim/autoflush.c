@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,5 +233,7 @@ autoflush_start(const struct stream_id *stream)
 	connection = *stream;
 	setvbuf(stdout, NULL, _IOFBF, BUFSIZ);
 	pthread_atfork(NULL, NULL, reset_in_child);
+	/* Registered before main, so it runs after the program's handlers. */
+	atexit(autoflush_stop);
 	autoflush_active = 1;
 }

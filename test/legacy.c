@@ -22,6 +22,14 @@
  *   closeall N  close every descriptor above 2 by the usual means (close of
  *               each number up to 1023, dup2 onto one, closefrom, close_range),
  *               then blast N bytes
+ *   mixed       printf, write(1), printf: three lines that must keep their order
+ *   spawns      a line before and after each of fork, system, popen, posix_spawn,
+ *               and the children's own lines in between; then exec echo
+ *   threads     4 threads print "thread T line N" 10,000 times each
+ *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
+ *               with MS the monotonic clock in ms; N times
+ *   trickle N   print N lines of 64 bytes, 100 us of computing apart, and exit
+ *   idle        print "ready", then wait for a line (the idle flusher sleeps)
  *   closed GATE print "closing", fclose stdin and stdout, say "closed" on
  *               stderr, then wait (10 s at most) until the file GATE exists
  *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
@@ -31,6 +39,10 @@
  *   maps NAME   "loaded" or "not loaded" on stderr: is NAME in our memory map
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/stat.h>
@@ -107,6 +119,51 @@ same_socket(int fd, int other)
 
 	return fstat(fd, &a) == 0 && fstat(other, &b) == 0 && S_ISSOCK(a.st_mode) &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static double
+monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000 + (double)now.tv_nsec / 1e6;
+}
+
+static void *
+print_lines(void *name)
+{
+	for (int i = 1; i <= 10000; i++)
+		printf("thread %s line %d\n", (const char *)name, i);
+	return NULL;
+}
+
+static void
+spawns(void)
+{
+	extern char **environ;
+	char *echo[] = { "echo", "from posix_spawn", NULL };
+	FILE *pipe;
+	pid_t child;
+
+	printf("before fork\n");
+	if ((child = fork()) == 0) {
+		printf("from the child\n");
+		exit(0);
+	}
+	waitpid(child, NULL, 0);
+	printf("before system\n");
+	(void)!system("echo from system");
+	printf("before popen\n");
+	if ((pipe = popen("cat", "w")) != NULL) {
+		fputs("from popen\n", pipe);
+		pclose(pipe);
+	}
+	printf("before posix_spawn\n");
+	if (posix_spawnp(&child, "echo", NULL, NULL, echo, environ) == 0)
+		waitpid(child, NULL, 0);
+	printf("before exec\n");
+	execlp("echo", "echo", "from exec", (char *)NULL);
 }
 
 static void
@@ -196,6 +253,39 @@ main(int argc, char **argv)
 		closefrom(3);
 		close_range(3, ~0U, 0);
 		blast(strtoull(argv[2], NULL, 10));
+	} else if (strcmp(role, "mixed") == 0) {
+		printf("one\n");
+		(void)!write(STDOUT_FILENO, "two\n", 4);
+		printf("three\n");
+	} else if (strcmp(role, "spawns") == 0) {
+		spawns();
+	} else if (strcmp(role, "threads") == 0) {
+		char *names[] = { "a", "b", "c", "d" };
+		pthread_t thread[4];
+
+		for (int i = 0; i < 4; i++)
+			pthread_create(&thread[i], NULL, print_lines, names[i]);
+		for (int i = 0; i < 4; i++)
+			pthread_join(thread[i], NULL);
+	} else if (strcmp(role, "ticks") == 0 && argc > 2) {
+		for (int i = 1; i <= atoi(argv[2]); i++) {
+			double until = monotonic_ms() + 100;
+
+			while (monotonic_ms() < until)
+				;
+			printf("tick %d %.3f\n", i, monotonic_ms());
+		}
+	} else if (strcmp(role, "trickle") == 0 && argc > 2) {
+		for (long i = 0; i < atol(argv[2]); i++) {
+			double until = monotonic_ms() + 0.1;
+
+			while (monotonic_ms() < until)
+				;
+			printf("%08ld %054d\n", i, 0);
+		}
+	} else if (strcmp(role, "idle") == 0) {
+		printf("ready\n");
+		read_line();
 	} else if (strcmp(role, "closed") == 0 && argc > 2) {
 		printf("closing\n");
 		fclose(stdin);

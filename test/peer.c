@@ -9,6 +9,8 @@
  *   expect:TEXT    read one line; fail unless it is TEXT
  *   print:TEXT     print TEXT on our stdout
  *   dump           print every line until EOF on our stdout
+ *   stamps         the same, each line followed by " @ MS": when it arrived,
+ *                  on the monotonic clock in milliseconds
  *   shut           shut down our write side
  *   eof            fail unless the next read is EOF
  *   sink           read to EOF; print "received N fnv H"
@@ -362,6 +364,15 @@ run(const char *action)
 		fflush(stdout);
 	} else if (strcmp(action, "shut") == 0) {
 		shutdown(conn, SHUT_WR);
+	} else if (strcmp(action, "stamps") == 0) {
+		while (read_line()) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			printf("%s @ %.3f\n", line, (double)now.tv_sec * 1000 +
+			    (double)now.tv_nsec / 1e6);
+		}
+		fflush(stdout);
 	} else if (strcmp(action, "eof") == 0) {
 		if (inlen > 0 || fill() != 0)
 			die("expected EOF, got [%.*s]", (int)inlen, inbuf);

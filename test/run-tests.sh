@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# Runs the unit tests and the bats suites, all as TAP, twice: against the
-# plain build and against the build with AddressSanitizer and UBSan (whose
-# runtime is preloaded ahead of the shim).  A sanitizer report anywhere is a
+# Runs the unit tests and the bats suites, all as TAP: against the plain
+# build, again with SOCKREDIR_BUFFER=auto as every test's default buffering,
+# and against the build with AddressSanitizer and UBSan (whose runtime is
+# preloaded ahead of the shim).  A sanitizer report anywhere is a
 # failure: ASan's go to build-asan/reports, UBSan's (built not to recover)
 # end the program and show on its stderr, which the tests check.  Ends with
-# one line "N passed, N failed, N skipped"; exits non-zero if anything failed.  Runs with what is installed: a test whose tool is missing
-# is skipped, and the reasons are listed before the summary.
+# one line "N passed, N failed, N skipped"; exits non-zero if anything
+# failed.  Runs with what is installed: a test whose tool is missing is
+# skipped, and the reasons are listed before the summary.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 log=build/test-results.tap
@@ -29,6 +31,12 @@ echo "== unit tests"
 build/test/unit_config | tap
 echo "== integration tests"
 bats --tap bats | tap
+
+echo "== integration tests again, with SOCKREDIR_BUFFER=auto wherever a test does not choose"
+# (not the files whose tests choose their own buffering or never start a
+# program through start_shimmed: they would run the same tests again)
+SOCKREDIR_TEST_BUFFER=auto bats --tap $(ls bats/*.bats | grep -v -e /build -e /tools -e /bench \
+    -e /packaging -e /license -e /readme -e /demo -e /launcher) | tap
 
 echo "== unit tests under ASan and UBSan"
 ASAN_OPTIONS="log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
