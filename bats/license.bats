@@ -18,6 +18,6 @@ load helper
 	# test/spdx.sh names the kinds of file; --fix adds the missing lines.
 	run "$ROOT/test/spdx.sh"
 	[[ $status -eq 0 ]] || fail "no SPDX line in (test/spdx.sh --fix adds it): $output"
-	run git -C "$ROOT" ls-files -- '*.c' '*.bats' Makefile
+	run git -C "$ROOT" ls-files -- '*.c' '*.cc' '*.bats' Makefile
 	((${#lines[@]} > 30)) || fail "only ${#lines[@]} source files found"
 }

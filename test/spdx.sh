@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 tag='SPDX-License-Identifier: BSD-2-Clause'
-lacking=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' '*.sh' '*.bash' \
+lacking=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.cc' '*.h' '*.sh' '*.bash' \
     '*.bats' '*.py' '*.gp' '*.map' 'Makefile' '*/Makefile' 'docs/*.[1-9]' '.ci/run' \
     'debian/rules' | while IFS= read -r file; do
 	[ -f "$file" ] || continue	# removed from the work tree
@@ -18,7 +18,7 @@ echo "$lacking"
 [ "${1:-}" = --fix ] || exit 1
 echo "$lacking" | while IFS= read -r file; do
 	case $file in
-	*.c | *.h | *.map) sed -i "1i /* $tag */" "$file" ;;
+	*.c | *.cc | *.h | *.map) sed -i "1i /* $tag */" "$file" ;;
 	docs/*) sed -i "1i .\\\\\" $tag" "$file" ;;
 	*) if head -n 1 "$file" | grep -q '^#!'; then
 		sed -i "1a # $tag" "$file"
