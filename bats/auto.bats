@@ -18,6 +18,16 @@ auto_client() {
 	wait_both
 }
 
+# wait_for_flusher: bounded wait (10 s) until the program runs two threads,
+# its own and the idle flusher the shim started at its first output.
+wait_for_flusher() {
+	for _ in $(seq 200); do
+		(( $(ls "/proc/$PROG_PID/task" | wc -l) == 2 )) && return 0
+		sleep 0.05
+	done
+	fail "the program never ran the idle flusher"
+}
+
 @test "auto: stdout is fully buffered, so a reply of two lines leaves in one send" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	skip_if_sanitized
@@ -111,12 +121,7 @@ five"
 	start_peer 127.0.0.1 expect:ready gate:"$T/go" send:done eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		SOCKREDIR_BUFFER=auto -- "$LEGACY" idle
-	for _ in $(seq 200); do
-		(( $(ls "/proc/$PROG_PID/task" | wc -l) == 2 )) && break
-		sleep 0.05
-	done
-	run ls "/proc/$PROG_PID/task"
-	assert_equal "${#lines[@]}" 2		# the program and the flusher
+	wait_for_flusher
 	sleep 0.5	# the flusher watches a few rounds of 10 ms, then sleeps
 	local before after
 	before=$(cat /proc/"$PROG_PID"/task/*/schedstat | awk '{n += $3} END {print n}')
@@ -131,10 +136,7 @@ five"
 	start_peer 127.0.0.1 expect:ready gate:"$T/go" eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		SOCKREDIR_BUFFER=auto -- "$LEGACY" idle
-	for _ in $(seq 200); do
-		(( $(ls "/proc/$PROG_PID/task" | wc -l) == 2 )) && break
-		sleep 0.05
-	done
+	wait_for_flusher
 	local flusher
 	flusher=$(ls "/proc/$PROG_PID/task" | grep -vx "$PROG_PID")
 	local blocked
