@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # SOCKREDIR_BUFFER=auto: stdout fully buffered, and sent before the program
 # waits, spawns, execs, _exits or writes to the connection itself; what
 # waits 10 ms with none of these is sent by the idle flusher.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * SOCKREDIR_BUFFER=auto: stdout is fully buffered, and whatever it holds is
  * sent before the program could be waiting on its peer or could lose it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The calls SOCKREDIR_BUFFER=auto watches (see autoflush.c).  With any other
  * buffering, or the shim inactive, each costs one predictable branch before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Internal interfaces between the shim's files; nothing here is exported. */
 #ifndef SOCKREDIR_SHIM_H
 #define SOCKREDIR_SHIM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * legacy: an ordinary stdio program that knows nothing of sockets and never
  * calls fflush.  Its roles are the client side of the seed's five dialogs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peer: the other end of the tests' conversations.  It listens or connects on
  * loopback and runs a script given as arguments, one action each:
