@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # SOCKREDIR_BUFFER=auto: stdout fully buffered, and sent before the program
 # waits, spawns, execs, _exits or writes to the connection itself; what
 # waits 10 ms with none of these is sent by the idle flusher.
@@ -169,4 +170,31 @@ five"
 	for i in $(seq 40); do
 		assert_file_equals "$T/sink.$i" "$want"
 	done
+}
+
+@test "auto: once the program writes stdout without its lock, the flusher keeps away: the line leaves at exit" {
+	auto_client stamps -- "$LEGACY" unlocked
+	run cat "$T/peer.out"
+	assert_output --regexp '^tick 1 [0-9.]+ @ [0-9.]+$'
+	local delay
+	delay=$(awk '{printf "%d", $5 - $3}' <<<"$output")
+	(( delay >= 250 )) || fail "the line left after ${delay} ms, while the program ran"
+}
+
+@test "auto: programs that write stdout without its lock (GNU sed, tr: gnulib's *_unlocked) lose and repeat nothing" {
+	# On one CPU shared with a busy loop, the program is often preempted in
+	# the middle of writing into stdout's buffer for longer than the idle
+	# flush's 10 ms: a flush of the flusher's then would race it.
+	local hog
+	seq 1 300000 | sed 's/$/ a line of text the program copies out/' >"$T/text"
+	taskset -c 0 sh -c 'while :; do :; done' &
+	hog=$!
+	for program in "sed -n p $T/text" "tr a-z A-Z"; do
+		start_peer 127.0.0.1 slowsink
+		PROG_STDIN=$T/text start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 \
+			SOCKREDIR_PORT="$PORT" SOCKREDIR_BUFFER=auto -- taskset -c 0 $program
+		wait_both
+		assert_file_equals "$T/peer.out" "$($program <"$T/text" | "$PEER" checksum)"
+	done
+	kill "$hog"
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The shim's edges, found by outside testing: fd 2 closed, a stale or forged
 # peer description, a unix: path that changes under the listener.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Exit without loss with everyday programs: however they end (return, exit,
 # _exit) and whatever they did with fds 0 and 1 first (coreutils close both
 # in their own exit handler; dd and Tcl close them; dash ends with _exit),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Fault injection on loopback: whatever the peer does, the program either
 # converses or sees what it would see on a pipe; the shim neither hangs nor
 # prints anything of its own, and no byte written is lost while the peer

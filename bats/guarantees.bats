@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The contract's Guarantees: children, exit without loss, IPv6 and loopback,
 # descriptors, the environment the children see.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared set-up for the integration tests: real programs, a real peer, on
 # loopback.  Every wait is bounded; only processes started here are killed.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Language runtimes that buffer output their own way, as the README's table
 # says.  Python is handled by the shim (see programs.bats); these document
 # the rest.  A runtime that is not installed is skipped.

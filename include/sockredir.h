@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockredir: put an unmodified stdio program's standard input and/or output
  * on a TCP or Unix-domain stream.  This header holds what other code may rely

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * SOCKREDIR_BUFFER=auto: stdout is fully buffered, and whatever it holds is
  * sent before the program could be waiting on its peer or could lose it.
@@ -16,6 +17,13 @@
  * glibc's exit flushes stdio without taking the stream lock, so the thread is
  * stopped before that (autoflush_stop, from the exit path's atexit handler,
  * registered before main).
+ *
+ * Many programs write stdout without its lock: GNU coreutils, sed and grep
+ * (gnulib's unlocked-io.h turns every call into its *_unlocked form), and
+ * every inline putc_unlocked.  Beside them the thread could not flush
+ * without racing the program over the buffer, so once the program is seen
+ * doing that (autoflush_unlocked_output), the thread flushes no more: such
+ * programs get every flush but the idle one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +47,7 @@ static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t idle_wake;
 static atomic_llong pending_since_ns;	/* 0: nothing pending */
 static atomic_int flusher_asleep;	/* in an untimed wait: must be woken */
+static atomic_int unlocked_stdio;	/* the program writes stdout without its lock */
 static int flusher_started, flusher_stopping;
 
 /*
@@ -58,12 +67,17 @@ now_ns(void)
 	return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
-/* With stdout's lock held: send what is pending, and say whether any is left. */
+/*
+ * With stdout's lock held: send what is pending, and say whether any is left.
+ * fflush takes the lock again, which is allowed (it is recursive), and
+ * unlike fflush_unlocked it is not one of our wrappers: nothing here may
+ * call a function this library wraps (interpose_io.c).
+ */
 static void
 flush_locked(void)
 {
 	if (__fpending(stdout) > 0)
-		fflush_unlocked(stdout);
+		fflush(stdout);
 	atomic_store(&pending_since_ns, __fpending(stdout) > 0 ? now_ns() : 0);
 }
 
@@ -101,10 +115,10 @@ idle_flusher(void *unused)
 			wait_until_ns(now_ns() + IDLE_FLUSH_MS * 1000000LL);
 			continue;
 		}
-		if (since == 0) {
+		if (since == 0 || atomic_load(&unlocked_stdio)) {
 			/* Said before looking again, so that an arm in between is seen. */
 			atomic_store(&flusher_asleep, 1);
-			if (atomic_load(&pending_since_ns) == 0)
+			if (atomic_load(&pending_since_ns) == 0 || atomic_load(&unlocked_stdio))
 				pthread_cond_wait(&idle_wake, &idle_lock);
 			atomic_store(&flusher_asleep, 0);
 			continue;
@@ -117,11 +131,7 @@ idle_flusher(void *unused)
 		}
 		if (ftrylockfile(stdout) != 0) {
 			/* The program is using stdout right now: look again soon. */
-			struct timespec pause = { 0, 1000000 };
-
-			pthread_mutex_unlock(&idle_lock);
-			nanosleep(&pause, NULL);
-			pthread_mutex_lock(&idle_lock);
+			wait_until_ns(now_ns() + 1000000LL);
 			continue;
 		}
 		flush_locked();
@@ -149,11 +159,27 @@ start_flusher(void)
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
+/*
+ * Before the program writes stdout without its lock: from now on the thread
+ * leaves stdout alone.  Taking the thread's lock waits out a flush of its
+ * that may be under way.
+ */
+void
+autoflush_unlocked_output(void)
+{
+	if (atomic_load_explicit(&unlocked_stdio, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&idle_lock);
+	atomic_store(&unlocked_stdio, 1);
+	pthread_mutex_unlock(&idle_lock);
+}
+
 /* After the program wrote to stdout: arm the idle flush if that is new. */
 void
 autoflush_after_output(void)
 {
 	if (atomic_load_explicit(&pending_since_ns, memory_order_relaxed) != 0 ||
+	    atomic_load_explicit(&unlocked_stdio, memory_order_relaxed) ||
 	    __fpending(stdout) == 0)
 		return;
 	atomic_store(&pending_since_ns, now_ns());

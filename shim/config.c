@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Configuration: the environment, read and validated before any name lookup
  * or network action.  Pure code: everything comes in through getenv_fn, so the

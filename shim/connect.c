@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Connecting and listening.  Each function returns a descriptor (or a count)
  * or -1 with errno set, and leaves the reporting to its caller, as nc does.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The exit path.  Closing a socket with unread input makes the kernel send a
  * reset, and the peer then loses output still in flight.  So the process

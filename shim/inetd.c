@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inetd mode: the process that loaded the shim becomes a forking server, as
  * tcpserver and the forking servers of the seed's chapter, but with no relay

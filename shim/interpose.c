@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The libc calls the shim wraps.  Each wrapper costs one predictable branch
  * when the shim has nothing to do, then calls the real function, found with

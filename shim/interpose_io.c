@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The calls SOCKREDIR_BUFFER=auto watches (see autoflush.c).  With any other
  * buffering, or the shim inactive, each costs one predictable branch before
@@ -12,7 +13,8 @@
  *               getc, the count for fread); scanf always, since it may want
  *               more than the line it has (it leaves the newline behind)
  *   writes      to a descriptor of the connection: stdout's bytes first
- *   output      to stdio: arm the idle flush
+ *   output      to stdio: arm the idle flush; without stdout's lock
+ *               (*_unlocked, __overflow, __fsetlocking): keep the flusher away
  *
  * Names are those compilers emit too: __isoc99_*, *_chk, __getdelim, and
  * __uflow and __overflow, which the inline getc_unlocked and putc_unlocked
@@ -39,6 +41,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -56,6 +59,7 @@
 	QUIETLY(autoflush_before_input((stream), (need), (delim)))
 #define BEFORE_WRITE(fd) QUIETLY(autoflush_before_write(fd))
 #define AFTER_OUTPUT QUIETLY(autoflush_after_output())
+#define UNLOCKED QUIETLY(autoflush_unlocked_output())
 
 /* WRAP(type, name, (parameters), (arguments), before, after) */
 #define WRAP(type, name, params, args, before, after)			\
@@ -80,6 +84,8 @@ INTERPOSED type name params						\
 #define WAIT_UNLESS(type, name, params, args, nonblocking) \
 	WRAP(type, name, params, args, FLUSH_IF(!(nonblocking)), NOTHING)
 #define OUTPUT(type, name, params, args) WRAP(type, name, params, args, NOTHING, AFTER_OUTPUT)
+#define OUTPUT_UNLOCKED(type, name, params, args) \
+	WRAP(type, name, params, args, UNLOCKED, AFTER_OUTPUT)
 
 static int
 zero_timespec(const struct timespec *t)
@@ -273,21 +279,28 @@ WRAP(int, vdprintf, (int fd, const char *format, va_list list), (fd, format, lis
 WRAP(int, __vdprintf_chk, (int fd, int flag, const char *format, va_list list),
     (fd, flag, format, list), BEFORE_WRITE(fd), NOTHING)
 
-/* stdio output. */
+/*
+ * stdio output.  The *_unlocked forms, and __overflow (called by the inline
+ * putc_unlocked of glibc's headers), write without stdout's lock: the idle
+ * flusher must then keep away (autoflush.c).
+ */
+WRAP(int, fflush_unlocked, (FILE *stream), (stream), UNLOCKED, NOTHING)
+WRAP(int, __fsetlocking, (FILE *stream, int type), (stream, type),
+    QUIETLY(if (type == FSETLOCKING_BYCALLER) autoflush_unlocked_output()), NOTHING)
 OUTPUT(int, puts, (const char *text), (text))
 OUTPUT(int, fputs, (const char *text, FILE *stream), (text, stream))
-OUTPUT(int, fputs_unlocked, (const char *text, FILE *stream), (text, stream))
+OUTPUT_UNLOCKED(int, fputs_unlocked, (const char *text, FILE *stream), (text, stream))
 OUTPUT(int, fputc, (int c, FILE *stream), (c, stream))
-OUTPUT(int, fputc_unlocked, (int c, FILE *stream), (c, stream))
+OUTPUT_UNLOCKED(int, fputc_unlocked, (int c, FILE *stream), (c, stream))
 OUTPUT(int, putc, (int c, FILE *stream), (c, stream))
 OUTPUT(int, _IO_putc, (int c, FILE *stream), (c, stream))
-OUTPUT(int, putc_unlocked, (int c, FILE *stream), (c, stream))
+OUTPUT_UNLOCKED(int, putc_unlocked, (int c, FILE *stream), (c, stream))
 OUTPUT(int, putchar, (int c), (c))
-OUTPUT(int, putchar_unlocked, (int c), (c))
-OUTPUT(int, __overflow, (FILE *stream, int c), (stream, c))
+OUTPUT_UNLOCKED(int, putchar_unlocked, (int c), (c))
+OUTPUT_UNLOCKED(int, __overflow, (FILE *stream, int c), (stream, c))
 OUTPUT(size_t, fwrite, (const void *buf, size_t size, size_t n, FILE *stream),
     (buf, size, n, stream))
-OUTPUT(size_t, fwrite_unlocked, (const void *buf, size_t size, size_t n, FILE *stream),
+OUTPUT_UNLOCKED(size_t, fwrite_unlocked, (const void *buf, size_t size, size_t n, FILE *stream),
     (buf, size, n, stream))
 OUTPUT(int, vprintf, (const char *format, va_list list), (format, list))
 OUTPUT(int, vfprintf, (FILE *stream, const char *format, va_list list),

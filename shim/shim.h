@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Internal interfaces between the shim's files; nothing here is exported. */
 #ifndef SOCKREDIR_SHIM_H
 #define SOCKREDIR_SHIM_H
@@ -95,6 +96,7 @@ void autoflush_now(void);
 void autoflush_before_input(FILE *stream, size_t need, int delim);
 void autoflush_before_write(int fd);
 void autoflush_after_output(void);
+void autoflush_unlocked_output(void);
 void autoflush_stop(void);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The constructor.  It reads like the contract: parse the environment,
  * connect (or listen and accept), redirect fds 0/1, set stdout's buffering,

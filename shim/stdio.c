@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Standard I/O set-up: the stream goes on the mode's fds, and stdout gets the
  * buffering that makes a dialog work.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * legacy: an ordinary stdio program that knows nothing of sockets and never
  * calls fflush.  Its roles are the client side of the seed's five dialogs
@@ -28,6 +29,7 @@
  *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
  *               with MS the monotonic clock in ms; N times
  *   trickle N   print N lines of 64 bytes, 100 us of computing apart, and exit
+ *   unlocked    fputs_unlocked "tick MS" (MS as for ticks), compute 300 ms, exit
  *   idle        print "ready", then wait for a line (the idle flusher sleeps)
  *   closed GATE print "closing", fclose stdin and stdout, say "closed" on
  *               stderr, then wait (10 s at most) until the file GATE exists
@@ -282,6 +284,13 @@ main(int argc, char **argv)
 				;
 			printf("%08ld %054d\n", i, 0);
 		}
+	} else if (strcmp(role, "unlocked") == 0) {
+		double until;
+
+		snprintf(line, sizeof(line), "tick 1 %.3f\n", monotonic_ms());
+		fputs_unlocked(line, stdout);
+		for (until = monotonic_ms() + 300; monotonic_ms() < until;)
+			;
 	} else if (strcmp(role, "idle") == 0) {
 		printf("ready\n");
 		read_line();

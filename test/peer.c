@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peer: the other end of the tests' conversations.  It listens or connects on
  * loopback and runs a script given as arguments, one action each:
@@ -17,6 +18,7 @@
  *                  the bytes are 64-byte lines (see "peer pattern")
  *   slowflood:N    as flood, but reading a few KiB at a time with pauses
  *   slowsink       as sink, but a few KiB a read with pauses: a slow reader
+ *   crawl          as sink, 4 KiB a read and 1 ms after each: a very slow one
  *   sendlines:N    send "line 1" ... "line N"
  *   spew           send until the other side is gone; never read, never
  *                  close first; print "spewed N"
@@ -268,7 +270,7 @@ sink(uint64_t sendbytes, int slow)
 }
 
 static void
-slow_sink(void)
+slow_sink(int pause_every)
 {
 	uint64_t hash = fnv(0xcbf29ce484222325ULL, (unsigned char *)inbuf, inlen);
 	uint64_t received = inlen;
@@ -281,7 +283,7 @@ slow_sink(void)
 			break;
 		hash = fnv(hash, (unsigned char *)inbuf, (size_t)got);
 		received += (uint64_t)got;
-		if (reads % 16 == 0)
+		if (reads % pause_every == 0)
 			poll(NULL, 0, 1);
 	}
 	if (got == -1)
@@ -378,7 +380,9 @@ run(const char *action)
 	} else if (strcmp(action, "sink") == 0) {
 		sink(0, 0);
 	} else if (strcmp(action, "slowsink") == 0) {
-		slow_sink();
+		slow_sink(16);
+	} else if (strcmp(action, "crawl") == 0) {
+		slow_sink(1);
 	} else if (strcmp(action, "spew") == 0) {
 		spew();
 	} else if (strncmp(action, "sendlines:", 10) == 0) {
@@ -568,7 +572,7 @@ main(int argc, char **argv)
 	}
 	if (argc >= 1 && strcmp(argv[0], "checksum") == 0) {
 		conn = STDIN_FILENO;
-		slow_sink();
+		slow_sink(1 << 30);
 		return 0;
 	}
 	if (argc < 3)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // reply: the C++ iostreams version of legacy's reply2, with no flush of its
 // own ('\n', never std::endl): for each input line a result and a status.
 #include <iostream>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libstall.so: a test preload, placed before the shim, that holds up one
  * connect so a test can change the world in the middle of the shim's work.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of the pure code: the configuration parser (every variable,
  * every valid form, every bad value) and the printing of addresses.  No

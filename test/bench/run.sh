@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make bench: sockredir against socat, ncat and tcpserver/tcpclient, with a
 # hand-written socket program (floor.c) as the floor.  Every variant runs
 # several times, interleaved with the others; every transfer is verified
