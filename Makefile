@@ -4,6 +4,7 @@
 #   make demo     the seed's five dialogs, live (needs only the build set)
 #   make check    the whole suite with what is installed; ends "N passed, N failed, N skipped"
 #   make test     make deps, then make check
+#   make mutate   mutation testing, a few minutes: every mutant's tests must fail
 #   make install  PREFIX=/usr/local LIBDIR= DESTDIR=; runs ldconfig without DESTDIR
 #   make deb      the Debian package, built in a copy of the tree (build/deb/)
 

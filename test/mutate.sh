@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make mutate: mutation testing.  Each mutant below breaks one guarantee of
 # SPEC.md with a small textual edit; the tests that cover the guarantee must
 # then fail (the mutant is "killed").  A mutant the tests let through
