@@ -22,6 +22,9 @@
 # any mutant, each distinct set of tests runs once unmutated: a test that
 # fails already would kill mutants for nothing.
 #
+# A mutant whose tests all skip on this machine (not root, a tool missing)
+# is reported "not run", not survived.
+#
 # Ends with "N killed, N survived".  Exit status: 0 when every survivor is
 # one listed as unkillable below, 1 when any other survived, 2 when a mutant
 # no longer applies (its text is gone or not unique, its test filter matches
@@ -427,14 +430,19 @@ run_tests() {
 }
 
 echo "mutate: the tests of ${#selected[@]} mutants, unmutated"
-declare -A baseline
+declare -A baseline skips
 for i in "${selected[@]}"; do
 	key="${tests[$i]}|${filters[$i]}"
 	[[ -z ${baseline[$key]:-} ]] || continue
 	baseline[$key]=1
 	run_tests "$i" "$work/baseline.log" 0
 	case $? in
-	0) ;;
+	0)
+		# Tests that skip on this machine (not root, a tool missing) prove
+		# nothing: their mutants are not run.
+		grep '^ok ' "$work/baseline.log" | grep -vq ' # skip' ||
+			skips[$key]=$(sed -n 's/^ok .* # skip *//p' "$work/baseline.log" | head -1)
+		;;
 	2) echo "mutate: no test in ${tests[$i]} matches \"${filters[$i]}\"" >&2; exit 2 ;;
 	*)
 		echo "mutate: ${tests[$i]} -f \"${filters[$i]}\" fails unmutated:" >&2
@@ -446,8 +454,13 @@ done
 
 echo "mutate: they pass ($((SECONDS - started)) s so far)"
 
-killed=0 survived=0 explained=0 broken=0
+killed=0 survived=0 explained=0 broken=0 skipped=0
 for i in "${selected[@]}"; do
+	if [[ -n ${skips["${tests[$i]}|${filters[$i]}"]+set} ]]; then
+		echo "not run   ${names[$i]}: its tests skip here (${skips["${tests[$i]}|${filters[$i]}"]})"
+		skipped=$((skipped + 1))
+		continue
+	fi
 	target=$copy/${files[$i]}
 	cp "$target" "$work/original"
 	since=$SECONDS
@@ -493,6 +506,7 @@ echo "mutate: $((SECONDS - started)) s"
 tail=
 ((explained > 0)) && tail=" ($explained explained in test/mutate.sh)"
 ((broken > 0)) && tail="$tail, $broken broken"
+((skipped > 0)) && tail="$tail, $skipped not run (their tests skip here)"
 echo "$killed killed, $survived survived$tail"
 ((broken > 0)) && exit 2
 ((survived == explained))
