@@ -127,9 +127,10 @@ mutant "LINGER forced to 2 s" shim/exitpath.c \
 mutant "LINGER=0 still drains" shim/exitpath.c \
 	'if (exit_linger_ms > 0) {' 'if (1) { exit_linger_ms += 2000;' \
 	guarantees.bats '^LINGER=0 closes at once'
+# (A peer that reads slowly: on loopback a fast one has every byte before the reset.)
 mutant "exit path: no drain, unread input resets the connection" shim/exitpath.c \
 	'drain_until_peer_closes(fd, exit_linger_ms);' '(void)drain_until_peer_closes;' \
-	guarantees.bats '^exit without loss: 8 MiB'
+	exitpath.bats '^head -c 2 MiB \(client'
 mutant "exit path: no write shutdown, the peer waits for EOF until LINGER" shim/exitpath.c \
 	'shutdown(fd, SHUT_WR);' '(void)fd;' \
 	faults.bats 'shuts down the write side'
