@@ -20,7 +20,8 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Iinclude -Ishim $(BSD_CFLAGS)
 
 B       := build
 SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
-            shim/children.c shim/exitpath.c shim/inetd.c shim/sockredir.c
+            shim/children.c shim/exitpath.c shim/inetd.c shim/proxy.c shim/proxyread.c \
+            shim/activation.c shim/attach.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
@@ -50,7 +51,8 @@ $(LAUNCHER): launcher/sockredir.c include/sockredir.h | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -DSOCKREDIR_LIBDIR='"$(LIBDIR)"' -o $@ $< $(BSD_LIBS)
 
 # The unit tests link the pure code without the constructor.
-$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o | $(B)/test
+$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o \
+    $(B)/obj/proxy.o | $(B)/test
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BSD_LIBS)
 
 $(B)/test/floor: test/bench/floor.c | $(B)/test
