@@ -32,7 +32,8 @@ TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hu
 # (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
 DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
                 bats-assert netbase iproute2 procps python3 sed coreutils man-db \
-                util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind
+                util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind \
+                systemd haproxy ucspi-tcp socat
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
 FUZZ_SECONDS ?= 60
 
@@ -70,7 +71,7 @@ deps:
 
 # The benchmark's tools; a missing one is a row saying "not installed".
 deps-bench:
-	@test/install-packages.sh deps-bench socat ncat ucspi-tcp gnuplot-nox
+	@test/install-packages.sh deps-bench socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
 
 bench: deps deps-bench
 	$(MAKE) $(LIB) $(TEST_PROGS)
