@@ -39,3 +39,10 @@ stop_listener() {
 socket_inode() {
 	readlink "/proc/$1/fd/$2"
 }
+
+# alive PID: running, not a zombie left for its new parent to reap.
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z && $state != X ]]
+}
