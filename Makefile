@@ -105,10 +105,10 @@ lint:
 
 # libFuzzer over the whole configuration parser and the ALLOW matcher.
 $(B)/fuzz_config: test/fuzz_config.c shim/config.c shim/allow.c shim/address.c \
-    shim/shim.h include/sockredir.h | $(B)/obj
+    shim/proxy.c shim/shim.h include/sockredir.h | $(B)/obj
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    $(LINT_FLAGS) -o $@ test/fuzz_config.c shim/config.c shim/allow.c \
-	    shim/address.c $(BSD_LIBS)
+	    shim/address.c shim/proxy.c $(BSD_LIBS)
 
 fuzz: $(B)/fuzz_config
 	mkdir -p $(B)/fuzz-corpus
