@@ -346,6 +346,7 @@ start_copy(struct listener *l, int stream, const struct sockaddr *peer,
 		report("inetd: refused connection from %s (%s=%u copies already "
 		    "running for this address)", from, SOCKREDIR_ENV_MAX_PER_PEER,
 		    config->max_per_peer);
+		drain_refused(stream);
 		close(stream);
 		return -1;
 	}
@@ -380,7 +381,7 @@ refuse(const struct sockaddr *peer, socklen_t length, const char *why)
 	char text[300];
 
 	describe_address(peer, length, text, sizeof(text));
-	report("inetd: refused connection from %s %s", text, why);
+	report("inetd: refused connection from %s (%s)", text, why);
 }
 
 /* PROXY: one more step of a header; refused if it is not one. */
@@ -395,6 +396,7 @@ read_pending(struct listener *l, size_t i)
 	else if (result == -1) {
 		refuse((struct sockaddr *)&pending->peer, pending->peerlen,
 		    proxy_failure(errno));
+		drain_refused(pending->fd);
 		close_pending(l, i);
 	}
 }
@@ -406,6 +408,7 @@ expire_pending(struct listener *l, int64_t now)
 		if (!l->pending[i].ready && now >= l->pending[i].deadline) {
 			refuse((struct sockaddr *)&l->pending[i].peer,
 			    l->pending[i].peerlen, proxy_failure(ETIMEDOUT));
+			drain_refused(l->pending[i].fd);
 			close_pending(l, i);
 		} else
 			i++;
@@ -464,8 +467,8 @@ serve_one(struct listener *l, int socket, int *more)
 	l->accept_failing = 0;
 	if (!sockredir_allow_match(config->allow, config->nallow,
 	    (struct sockaddr *)&peer)) {
-		refuse((struct sockaddr *)&peer, peerlen,
-		    "(not in " SOCKREDIR_ENV_ALLOW ")");
+		refuse((struct sockaddr *)&peer, peerlen, "not in " SOCKREDIR_ENV_ALLOW);
+		drain_refused(stream);
 		close(stream);
 		return -1;
 	}

@@ -140,6 +140,20 @@ proxy_failure(int error)
 	}
 }
 
+/*
+ * A connection refused for its header: what it sent already is read and
+ * dropped, so that closing it is a FIN that the client reads as EOF rather
+ * than a reset (bounded: a client that keeps sending gets its reset).
+ */
+void
+drain_refused(int fd)
+{
+	char discard[4096];
+
+	for (int i = 0; i < 16 && recv(fd, discard, sizeof(discard), MSG_DONTWAIT) > 0; i++)
+		continue;
+}
+
 /* The peer a message names: the header's client if it gave one, else the connecting peer. */
 void
 describe_peer(int stream, const struct sockredir_proxy *header, char *out,
@@ -167,6 +181,7 @@ read_proxy_or_fail(int stream, const struct sockredir_config *config,
 {
 	struct proxy_reader reader;
 	char peer[300];
+	int error;
 
 	if (!config->proxy)
 		return 0;
@@ -174,8 +189,10 @@ read_proxy_or_fail(int stream, const struct sockredir_config *config,
 		use_proxy_header(&reader.header);
 		return 0;
 	}
+	error = errno;
 	describe_peer(stream, NULL, peer, sizeof(peer));
-	snprintf(why, whylen, "%s: refused connection from %s: %s",
-	    sockredir_mode_name(config->mode), peer, proxy_failure(errno));
+	drain_refused(stream);
+	snprintf(why, whylen, "%s: refused connection from %s (%s)",
+	    sockredir_mode_name(config->mode), peer, proxy_failure(error));
 	return EX_UNAVAILABLE;
 }

@@ -80,6 +80,7 @@ struct proxy_reader {
 int proxy_read_step(int fd, struct proxy_reader *reader);
 int proxy_read_header(int fd, struct proxy_reader *reader, long deadline_ms);
 const char *proxy_failure(int error);
+void drain_refused(int fd);
 void use_proxy_header(const struct sockredir_proxy *header);
 void describe_peer(int stream, const struct sockredir_proxy *header, char *out,
     size_t outlen);
