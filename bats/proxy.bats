@@ -202,3 +202,47 @@ start_proxied_inetd() {
 		SOCKREDIR_PROXY=yes -- "$LEGACY" hello
 	wait_both
 }
+
+@test "HAProxy send-proxy-v2 in front of two inetd listeners: 200 sessions, each sees the client's own address and port, both serve, health checks are not clients" {
+	require_tool haproxy haproxy
+	local program='read -r line; echo "$TCPREMOTEIP $TCPREMOTEPORT [$line]"' one two
+	mkdir -p "$T/one" "$T/two" "$T/haproxy"
+	T="$T/one" start_proxied_inetd SOCKREDIR_DEBUG=1 -- sh -c "$program"
+	one=$LISTENER
+	local port_one=$PORT
+	T="$T/two" start_proxied_inetd SOCKREDIR_DEBUG=1 -- sh -c "$program"
+	two=$LISTENER
+	local port_two=$PORT front
+	front=$(free_port)
+	T="$T/haproxy" start_program SOCKREDIR_FRONT="127.0.0.1:$front" \
+		SOCKREDIR_LISTENER1="127.0.0.1:$port_one" SOCKREDIR_LISTENER2="127.0.0.1:$port_two" \
+		-- haproxy -db -f "$ROOT/docs/deploy/haproxy.cfg"
+	local haproxy=$PROG_PID
+	# Ready: HAProxy listens, and has checked each listener once.
+	wait_listening "$front"
+	wait_until grep -q "from 127.0.0.1 port" "$T/one/prog.err"
+	wait_until grep -q "from 127.0.0.1 port" "$T/two/prog.err"
+	# The clients come from 127.0.0.2; HAProxy connects from 127.0.0.1.
+	"$PEER" -t 10 -n 200 -b 127.0.0.2 connect 127.0.0.1 "$front" 'send:{localport}' \
+		'expect:127.0.0.2 {localport} [{localport}]' eof
+	kill -TERM "$haproxy"
+	wait "$haproxy" || true
+	kill -TERM "$one" "$two"
+	wait "$one" || fail "listener one exited $?"
+	wait "$two" || fail "listener two exited $?"
+	PROG_PID=
+	local served_one served_two checks_one checks_two
+	served_one=$(grep -c "from 127.0.0.2 port" "$T/one/prog.err")
+	served_two=$(grep -c "from 127.0.0.2 port" "$T/two/prog.err")
+	checks_one=$(grep -c "from 127.0.0.1 port" "$T/one/prog.err")
+	checks_two=$(grep -c "from 127.0.0.1 port" "$T/two/prog.err")
+	echo "HAProxy: listener one served $served_one sessions and $checks_one checks, two $served_two and $checks_two" >&3
+	assert_equal "$((served_one + served_two))" 200
+	[[ $served_one -gt 0 && $served_two -gt 0 ]] || fail "one listener served nothing"
+	run grep -h "refused" "$T/one/prog.err" "$T/two/prog.err"
+	assert_output ""
+	# Every session's copy ended well (a check's copy may die of SIGPIPE
+	# writing to a balancer that has gone).
+	[[ $(cat "$T/one/prog.err" "$T/two/prog.err" | grep -c "end pid [0-9]* status 0") -ge 200 ]] ||
+		fail "a session's copy failed"
+}
