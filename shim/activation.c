@@ -39,7 +39,7 @@ take_passed_listeners(struct sockredir_config *config, int *listeners,
 {
 	for (unsigned i = 0; i < config->listen_fds; i++) {
 		int fd = SOCKREDIR_LISTEN_FDS_START + (int)i, flags;
-		struct sockaddr_storage local;
+		struct sockaddr_storage local = { 0 };
 		socklen_t locallen = sizeof(local);
 
 		if (!is_listening_stream(fd) ||

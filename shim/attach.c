@@ -37,10 +37,11 @@ int
 attached_stream(char *why, size_t whylen)
 {
 	struct stream_id input, output;
-	const char *problem;
 
 	for (int fd = 0; fd <= 1; fd++) {
-		if ((problem = not_a_connection(fd)) != NULL) {
+		const char *problem = not_a_connection(fd);
+
+		if (problem != NULL) {
 			snprintf(why, whylen, "%s=attach: fd %d %s",
 			    SOCKREDIR_ENV_MODE, fd, problem);
 			return -EX_USAGE;

@@ -292,7 +292,7 @@ use_proxy_header(const struct sockredir_proxy *header)
 int
 describe_connection(int stream, const struct sockredir_config *config)
 {
-	struct sockaddr_storage local;
+	struct sockaddr_storage local = { 0 };
 	socklen_t locallen = sizeof(local);
 
 	(void)config;

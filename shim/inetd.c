@@ -78,7 +78,7 @@ struct pending {
 
 struct listener {
 	const struct sockredir_config *config;
-	int *sockets;
+	const int *sockets;
 	int count;
 	int stopping;
 	struct signal_state signals;
@@ -446,7 +446,7 @@ static int
 serve_one(struct listener *l, int socket, int *more)
 {
 	const struct sockredir_config *config = l->config;
-	struct sockaddr_storage peer;
+	struct sockaddr_storage peer = { 0 };
 	socklen_t peerlen = sizeof(peer);
 	int stream = accept4(socket, (struct sockaddr *)&peer, &peerlen, SOCK_CLOEXEC);
 	struct pending *pending;
@@ -563,7 +563,8 @@ read_ready_pending(struct listener *l, const struct pollfd *fds, nfds_t nfds)
  * reaps them and exits 0.
  */
 int
-serve_connections(const struct sockredir_config *config, int *listeners, int count)
+serve_connections(const struct sockredir_config *config, const int *listeners,
+    int count)
 {
 	struct pollfd fds[SOCKREDIR_MAX_LISTENERS + PENDING_MAX];
 	struct listener l = { .config = config, .sockets = listeners, .count = count };

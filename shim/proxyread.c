@@ -150,8 +150,10 @@ drain_refused(int fd)
 {
 	char discard[4096];
 
-	for (int i = 0; i < 16 && recv(fd, discard, sizeof(discard), MSG_DONTWAIT) > 0; i++)
-		continue;
+	int rounds = 0;
+
+	while (rounds++ < 16 && recv(fd, discard, sizeof(discard), MSG_DONTWAIT) > 0)
+		;
 }
 
 /* The peer a message names: the header's client if it gave one, else the connecting peer. */

@@ -59,7 +59,7 @@ int prepare_environment(const struct sockredir_config *config);
 int describe_connection(int stream, const struct sockredir_config *config);
 
 /* inetd.c: returns the stream in a child; the listener never returns. */
-int serve_connections(const struct sockredir_config *config, int *listeners,
+int serve_connections(const struct sockredir_config *config, const int *listeners,
     int count);
 
 /* proxy.c: the header's address as a socket address. */

@@ -97,7 +97,6 @@ listen_and_accept(const struct sockredir_config *config,
 static int
 open_stream(struct sockredir_config *config, char *why, size_t whylen)
 {
-	int listeners[SOCKREDIR_MAX_LISTENERS];
 	struct addrinfo *list;
 	char endpoint[400];
 	int stream, code;
@@ -106,6 +105,8 @@ open_stream(struct sockredir_config *config, char *why, size_t whylen)
 	if (config->mode == SOCKREDIR_ATTACH)
 		return attached_stream(why, whylen);
 	if (config->listen_fds > 0) {
+		int listeners[SOCKREDIR_MAX_LISTENERS];
+
 		if ((code = take_passed_listeners(config, listeners, why, whylen)) < 0)
 			return code;
 		return accept_on(config, listeners, code, "the passed sockets", why,

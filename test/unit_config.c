@@ -510,7 +510,8 @@ v2_header(unsigned char *out, int command, int family, const unsigned char *bloc
 	out[13] = (unsigned char)family;
 	out[14] = (unsigned char)((blocklen + tlv) >> 8);
 	out[15] = (unsigned char)(blocklen + tlv);
-	memcpy(out + 16, block, blocklen);
+	if (blocklen > 0)
+		memcpy(out + 16, block, blocklen);
 	memset(out + 16 + blocklen, 0xee, tlv);
 	return 16 + blocklen + tlv;
 }
@@ -596,7 +597,7 @@ static void
 test_proxy_v2(void)
 {
 	unsigned char tcp4[12] = { 192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0x01, 0xbb };
-	unsigned char tcp6[36] = { 0 }, header[600];
+	unsigned char tcp6[36] = { 0 }, unix_block[216] = { 0 }, header[600];
 	struct sockredir_proxy proxy;
 	size_t len;
 
@@ -627,9 +628,9 @@ test_proxy_v2(void)
 	len = v2_header(header, 1, 0x12, tcp4, sizeof(tcp4), 0);
 	CHECK(sockredir_parse_proxy(header, 16, &proxy) == 1 && !proxy.addressed &&
 	    proxy.header_length == 28, "PROXY v2 UDP: the connection's own addresses");
-	len = v2_header(header, 1, 0x31, tcp6, 216 - 36, 0);
+	len = v2_header(header, 1, 0x31, unix_block, sizeof(unix_block), 0);
 	CHECK(sockredir_parse_proxy(header, 16, &proxy) == 1 && !proxy.addressed &&
-	    proxy.header_length == 16 + 180, "PROXY v2 UNIX: the connection's own addresses");
+	    proxy.header_length == len, "PROXY v2 UNIX: the connection's own addresses");
 	len = v2_header(header, 1, 0x00, NULL, 0, 0);
 	CHECK(sockredir_parse_proxy(header, len, &proxy) == 1 && !proxy.addressed,
 	    "PROXY v2 UNSPEC: the connection's own addresses");
