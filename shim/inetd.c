@@ -453,15 +453,19 @@ serve_one(struct listener *l, int socket, int *more)
 
 	if (stream == -1) {
 		*more = 0;
-		/* It waits in the backlog: pause, say so once a burst, go on. */
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			if (!l->accept_failing)
-				report("inetd: accept: %s (retrying every %d ms)",
-				    strerror(errno), FAILURE_PAUSE_MS);
-			l->accept_failing = 1;
-			pause_after_failure(l);
-		}
+		/* A client that left first, or none left: nothing failed. */
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return -1;
+		/*
+		 * EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything else): the
+		 * connection waits in the backlog.  Say so once a burst, pause,
+		 * go on; never spin.
+		 */
+		if (!l->accept_failing)
+			report("inetd: accept: %s (retrying every %d ms)",
+			    strerror(errno), FAILURE_PAUSE_MS);
+		l->accept_failing = 1;
+		pause_after_failure(l);
 		return -1;
 	}
 	l->accept_failing = 0;
