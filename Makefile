@@ -33,7 +33,7 @@ TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hu
 DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
                 bats-assert netbase iproute2 procps python3 sed coreutils man-db \
                 util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind \
-                systemd haproxy ucspi-tcp socat
+                systemd haproxy ucspi-tcp socat bc
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
 FUZZ_SECONDS ?= 60
 
