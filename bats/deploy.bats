@@ -123,3 +123,33 @@ run_unit() {
 	assert_equal "$(ps -o user= -p "$LISTENER")" nobody
 	stop_listener
 }
+
+@test "docs/deploy/xinetd-bc.conf (attach mode under xinetd): bc converses as nobody" {
+	require_tool xinetd xinetd
+	[[ $(id -u) -eq 0 ]] || skip "xinetd's user = nobody needs root"
+	PORT=$(free_port)
+	sed -e "s|port        = 9000|port        = $PORT|" \
+		-e "s|LD_PRELOAD=/usr/local/lib/libsockredir.so|LD_PRELOAD=$SHIM|" \
+		"$DEPLOY/xinetd-bc.conf" >"$T/xinetd.conf"
+	start_program -- xinetd -dontfork -pidfile "$T/xinetd.pid" -f "$T/xinetd.conf"
+	LISTENER=$PROG_PID
+	wait_listening "$PORT"
+	"$PEER" -t 10 -n 3 connect 127.0.0.1 "$PORT" send:2+3 expect:5 'send:6*7' expect:42 shut eof
+	kill -TERM "$LISTENER"
+	wait_prog
+}
+
+@test "docs/deploy.md shows each file of docs/deploy it names exactly as it is" {
+	run "$PYTHON" - "$ROOT/docs/deploy.md" "$DEPLOY" <<'PY'
+import os, re, sys
+text, folder = open(sys.argv[1]).read(), sys.argv[2]
+shown = re.findall(r"^`docs/deploy/([^`]+)`:\n\n```[a-z]*\n(.*?)```\n", text, re.M | re.S)
+for name, block in shown:
+    if open(os.path.join(folder, name)).read() != block:
+        print("differs: " + name)
+missing = sorted(set(os.listdir(folder)) - {name for name, _ in shown})
+print("shown: %d; not shown: %s" % (len(shown), " ".join(missing) or "none"))
+PY
+	assert_success
+	assert_output "shown: 7; not shown: none"
+}
