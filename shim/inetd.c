@@ -86,6 +86,7 @@ struct listener {
 	struct copy *copies;
 	size_t ncopies, capacity;
 	unsigned running;
+	unsigned untracked;		/* copies not in copies[] (out of memory) */
 	struct pending *pending;	/* PROXY only */
 	size_t npending;
 	int accept_failing, fork_failing;	/* in a burst: reported already */
@@ -223,22 +224,25 @@ reap_copies(struct listener *l)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < l->ncopies; i++) {
-			if (l->copies[i].pid != pid || !l->copies[i].running)
-				continue;
+		size_t i = 0;
+
+		while (i < l->ncopies && (l->copies[i].pid != pid || !l->copies[i].running))
+			i++;
+		if (i < l->ncopies) {
 			l->copies[i].running = 0;
-			l->running--;
-			if (l->config->debug)
-				report("inetd: end pid %d %s %d (%u/%u)", (int)pid,
-				    WIFSIGNALED(status) ? "signal" : "status",
-				    WIFSIGNALED(status) ? WTERMSIG(status) :
-				    WEXITSTATUS(status), l->running,
-				    l->config->max_children);
 			/* Its group may live on: SIGKILL still due. */
 			if (l->copies[i].kill_at == 0)
 				forget_copy(l, i);
-			break;
-		}
+		} else if (l->untracked > 0)
+			l->untracked--;
+		else
+			continue;
+		l->running--;
+		if (l->config->debug)
+			report("inetd: end pid %d %s %d (%u/%u)", (int)pid,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status), l->running, l->config->max_children);
 	}
 }
 
@@ -363,9 +367,11 @@ start_copy(struct listener *l, int stream, const struct sockaddr *peer,
 	}
 	l->fork_failing = 0;
 	setpgid(child, child);
-	if (remember_copy(l, child, &key) == -1)
+	if (remember_copy(l, child, &key) == -1) {
 		report("inetd: out of memory: pid %d has no session limit",
 		    (int)child);
+		l->untracked++;
+	}
 	l->running++;
 	if (config->debug) {
 		describe_address(peer, peerlen, from, sizeof(from));
