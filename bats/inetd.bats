@@ -104,7 +104,7 @@ stop_listener() {
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'print:{localport}' send:3 eof >"$T/first.out"
 	wait_until grep -q "end pid" "$T/prog.err"
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'print:{localport}' send:kill eof >"$T/second.out"
-	wait_until [ "$(grep -c "end pid" "$T/prog.err")" -eq 2 ]
+	wait_until [ "$(grep -c "end pid" "$T/prog.err")" -eq 2 ] || { cat "$T/prog.err" >&2; false; }
 	stop_listener
 	run cat "$T/prog.err"
 	assert_equal "${#lines[@]}" 5
@@ -222,6 +222,29 @@ cpu_ticks() {
 	exec {client}>&-
 	wait_prog
 	assert_equal "$PROG_STATUS" 0
+}
+
+@test "fork failing (RLIMIT_NPROC): the connection is dropped, one line per burst, the listener goes on and stops on SIGTERM" {
+	[[ $(id -u) -eq 0 ]] || skip "needs root to run the listener as another user"
+	command -v setpriv >/dev/null || skip "setpriv is not installed (Debian package util-linux)"
+	[[ -z $(pgrep -u 65534) ]] || skip "processes of uid 65534 are running: RLIMIT_NPROC counts them"
+	PORT=$(free_port)
+	# One process allowed to uid 65534: the listener itself; every fork fails.
+	start_program -- setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --nproc=1:1 \
+		env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
+		SOCKREDIR_PORT="$PORT" "$LEGACY" hello
+	LISTENER=$PROG_PID
+	local i
+	for i in 1 2 3; do
+		"$PEER" -t 10 connect 127.0.0.1 "$PORT" eof 2>/dev/null || true
+	done
+	wait_until grep -q "fork:" "$T/prog.err"
+	kill -0 "$LISTENER" || fail "the listener died of a failing fork"
+	run grep -c "fork:" "$T/prog.err"
+	assert_output 1
+	run grep -c "legacy main ran" "$T/prog.err"
+	assert_output 0
+	stop_listener
 }
 
 @test "SIGINT stops the listener too, exit 0" {

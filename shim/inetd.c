@@ -320,6 +320,8 @@ become_copy(struct listener *l, int stream, const struct sockredir_proxy *header
 	give_back_signals(&l->signals);
 	if (header != NULL)
 		use_proxy_header(header);
+	free(l->copies);
+	free(l->pending);
 	return stream;
 }
 
