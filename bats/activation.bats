@@ -41,13 +41,21 @@ start_activated() {
 	stop_listener
 }
 
-@test "DEBUG=1: the listener logs the passed socket it listens on" {
+@test "two passed sockets (LISTEN_FDS=2): both served, and DEBUG=1 logs each" {
+	require_tool systemd-socket-activate systemd
 	PORT=$(free_port)
-	start_activated "127.0.0.1:$PORT" SOCKREDIR_MODE=inetd SOCKREDIR_DEBUG=1 -- "$LEGACY" hello
+	local other
+	other=$(free_port)
+	start_program -- systemd-socket-activate -l "127.0.0.1:$PORT" -l "127.0.0.1:$other" \
+		-E LD_PRELOAD="$SHIM" -E SOCKREDIR_MODE=inetd -E SOCKREDIR_DEBUG=1 "$LEGACY" hello
+	LISTENER=$PROG_PID
+	wait_until count_is 2 grep -cs "^Listening on" "$T/prog.err"
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
+	"$PEER" -t 10 connect 127.0.0.1 "$other" expect:hello eof
 	stop_listener
 	run grep "^sockredir: inetd: listening" "$T/prog.err"
-	assert_output "sockredir: inetd: listening on 127.0.0.1 port $PORT, max 40"
+	assert_line --index 0 "sockredir: inetd: listening on 127.0.0.1 port $PORT, max 40"
+	assert_line --index 1 "sockredir: inetd: listening on 127.0.0.1 port $other, max 40"
 }
 
 @test "server with a passed socket: one conversation, and the passed socket is closed once it is accepted" {

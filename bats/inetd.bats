@@ -25,6 +25,12 @@ wait_until() {
 	fail "timed out waiting for: $*"
 }
 
+# count_is N COMMAND...: the command prints N; for wait_until, which runs it
+# afresh each time round (a "$(...)" in its arguments would run only once).
+count_is() {
+	[ "$("${@:2}")" -eq "$1" ] 2>/dev/null
+}
+
 files_exist() {
 	local n=$1 pattern=$2
 	[[ $(compgen -G "$pattern" | wc -l) -eq $n ]]
@@ -52,7 +58,7 @@ stop_listener() {
 	for i in "${!peers[@]}"; do
 		wait "${peers[$i]}" || fail "client $((i + 1)) failed: $(cat "$T/peer.$((i + 1)).err")"
 	done
-	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	wait_until count_is 0 children_of "$LISTENER"
 	stop_listener
 }
 
@@ -88,7 +94,7 @@ stop_listener() {
 	local refused_port
 	refused_port=$(cat "$T/refused.out")
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
-	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	wait_until count_is 0 children_of "$LISTENER"
 	stop_listener
 	run grep -c "127.0.0.2" "$T/prog.err"
 	assert_output 1
@@ -104,7 +110,7 @@ stop_listener() {
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'print:{localport}' send:3 eof >"$T/first.out"
 	wait_until grep -q "end pid" "$T/prog.err"
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'print:{localport}' send:kill eof >"$T/second.out"
-	wait_until [ "$(grep -c "end pid" "$T/prog.err")" -eq 2 ] || { cat "$T/prog.err" >&2; false; }
+	wait_until count_is 2 grep -c "end pid" "$T/prog.err" || { cat "$T/prog.err" >&2; false; }
 	stop_listener
 	run cat "$T/prog.err"
 	assert_equal "${#lines[@]}" 5
@@ -258,11 +264,11 @@ cpu_ticks() {
 @test "1,000 sequential connections leave the listener's fds and children where they started" {
 	start_inetd -- "$LEGACY" hello
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
-	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	wait_until count_is 0 children_of "$LISTENER"
 	local fds_before
 	fds_before=$(ls "/proc/$LISTENER/fd" | wc -l)
 	"$PEER" -t 10 -n 1000 connect 127.0.0.1 "$PORT" expect:hello eof
-	wait_until [ "$(children_of "$LISTENER")" -eq 0 ]
+	wait_until count_is 0 children_of "$LISTENER"
 	assert_equal "$(ls "/proc/$LISTENER/fd" | wc -l)" "$fds_before"
 	run ps -o stat= --ppid "$LISTENER"
 	refute_output --partial Z

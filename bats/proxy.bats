@@ -46,6 +46,16 @@ start_proxied_inetd() {
 	assert_equal "$PROG_STATUS" 0
 }
 
+@test "server: with DEBUG=1 the connection's line names the original client and the address it reached" {
+	start_server 127.0.0.1 SOCKREDIR_PROXY=1 SOCKREDIR_DEBUG=1 -- "$LEGACY" once
+	"$PEER" -t 10 connect 127.0.0.1 "$PORT" \
+		'sendraw:PROXY TCP6 2001:db8::1 2001:db8::2 56324 443\r\nping\n' 'expect:pong ping' eof
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+	run cat "$T/prog.err"
+	assert_output "sockredir: server: accepted 2001:db8::1 port 56324, local 2001:db8::2 port 443, on fd 0 and 1"
+}
+
 @test "inetd: v2 headers with TLVs and the payload in one segment, TCP4 and TCP6; v1 TCP6" {
 	start_proxied_inetd -- sh -c "$DESCRIBE"
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" \
@@ -82,7 +92,7 @@ start_proxied_inetd() {
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'print:{localport}' 'sendraw:PROXY TCP4 1.2' shut eof \
 		>>"$T/ports"
 	mapfile -t ports <"$T/ports"
-	wait_until [ "$(grep -c refused "$T/prog.err")" -eq 4 ]
+	wait_until count_is 4 grep -c refused "$T/prog.err"
 	stop_listener
 	run cat "$T/prog.err"
 	assert_equal "${#lines[@]}" 4
@@ -184,7 +194,7 @@ start_proxied_inetd() {
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'sendraw:PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\nhi\n' \
 		'expect:TCP 192.0.2.1 56324 198.51.100.2 443 [hi]' eof
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" 'print:{localport}' 'sendraw:hi\n' eof >"$T/port"
-	wait_until [ "$(grep -c "^exit" "$T/prog.err")" -eq 2 ]
+	wait_until count_is 2 grep -c "^exit" "$T/prog.err"
 	kill -TERM "$LISTENER"
 	wait_prog
 	run cat "$T/prog.err"

@@ -12,6 +12,12 @@ wait_until() {
 	fail "timed out waiting for: $*"
 }
 
+# count_is N COMMAND...: the command prints N; for wait_until, which runs it
+# afresh each time round (a "$(...)" in its arguments would run only once).
+count_is() {
+	[ "$("${@:2}")" -eq "$1" ] 2>/dev/null
+}
+
 children_of() {
 	pgrep -c -P "$1" || true
 }

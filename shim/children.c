@@ -282,6 +282,17 @@ use_proxy_header(const struct sockredir_proxy *header)
 	}
 }
 
+/* For the DEBUG line: the header's addresses, if it gave any. */
+int
+proxied_addresses(struct sockaddr_storage *local, struct sockaddr_storage *remote)
+{
+	if (!proxied)
+		return 0;
+	*local = proxied_local;
+	*remote = proxied_remote;
+	return 1;
+}
+
 /*
  * The connection in the UCSPI convention, as tcpserver and tcpclient (and
  * ucspi-unix) describe it, so programs written for them read their peer the

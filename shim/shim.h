@@ -82,6 +82,8 @@ int proxy_read_header(int fd, struct proxy_reader *reader, long deadline_ms);
 const char *proxy_failure(int error);
 void drain_refused(int fd);
 void use_proxy_header(const struct sockredir_proxy *header);
+int proxied_addresses(struct sockaddr_storage *local,
+    struct sockaddr_storage *remote);
 void describe_peer(int stream, const struct sockredir_proxy *header, char *out,
     size_t outlen);
 int read_proxy_or_fail(int stream, const struct sockredir_config *config,

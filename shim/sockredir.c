@@ -131,10 +131,12 @@ report_connection(const struct sockredir_config *config, int stream)
 	struct sockaddr_storage local, remote;
 	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
 	char here[300] = "?", there[300] = "?";
+	/* Under PROXY, the original client and the address it reached. */
+	int proxied = proxied_addresses(&local, &remote);
 
-	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == 0)
+	if (proxied || getsockname(stream, (struct sockaddr *)&local, &locallen) == 0)
 		describe_address((struct sockaddr *)&local, locallen, here, sizeof(here));
-	if (getpeername(stream, (struct sockaddr *)&remote, &remotelen) == 0)
+	if (proxied || getpeername(stream, (struct sockaddr *)&remote, &remotelen) == 0)
 		describe_address((struct sockaddr *)&remote, remotelen, there,
 		    sizeof(there));
 	report("%s: %s %s, local %s, on fd %s",
