@@ -1,14 +1,20 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sockredir: an LD_PRELOAD shim that puts a stdio program on a socket.
-#   make          build build/libsockredir.so
-#   make demo     the seed's five dialogs, live
-#   make test     unit and integration tests; ends "N passed, N failed"
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make          build build/libsockredir.so and the launcher build/sockredir
+#   make demo     the seed's five dialogs, live (needs only the build set)
+#   make check    the whole suite with what is installed; ends "N passed, N failed, N skipped"
+#   make test     make deps, then make check
+#   make install  PREFIX=/usr/local LIBDIR= DESTDIR=; runs ldconfig without DESTDIR
+#   make deb      the Debian package, built in a copy of the tree (build/deb/)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+# Run after installing to the live system (no DESTDIR), so that a bare
+# LD_PRELOAD=libsockredir.so finds the library.
+LDCONFIG ?= ldconfig
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -16,70 +22,128 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 BSD_CFLAGS := $(shell pkg-config --cflags libbsd 2>/dev/null)
 BSD_LIBS   := $(shell pkg-config --libs libbsd 2>/dev/null || echo -lbsd)
 SAN     ?=
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Iinclude -Ishim $(BSD_CFLAGS) -D_GNU_SOURCE
+# Hardening by default, before the user's flags so that theirs win;
+# _FORTIFY_SOURCE only when CPPFLAGS does not choose a level itself.
+HARDEN_CFLAGS   ?= -fstack-protector-strong
+HARDEN_CPPFLAGS ?= $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN_LDFLAGS  ?= -Wl,-z,relro,-z,now
+ALL_CPPFLAGS := -Iinclude -Ishim -D_GNU_SOURCE $(HARDEN_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(SAN) $(BSD_CFLAGS) $(ALL_CPPFLAGS) -MMD -MP
+ALL_LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 B       := build
 SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
-            shim/children.c shim/exitpath.c shim/inetd.c shim/proxy.c shim/proxyread.c \
+            shim/children.c shim/exitpath.c shim/interpose.c shim/interpose_io.c \
+            shim/autoflush.c shim/inetd.c shim/proxy.c shim/proxyread.c \
             shim/activation.c shim/attach.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
 TEST_PROGS := $(B)/test/unit_config $(B)/test/legacy $(B)/test/peer $(B)/test/hub \
-              $(B)/test/floor
+              $(B)/test/floor $(B)/test/libstall.so \
+              $(if $(shell command -v $(CXX)),$(B)/test/reply_cxx)
 
-# Packages a fresh Debian machine needs for the build and the tests
-# (clang's libFuzzer runtime comes in libclang-rt-14-dev on Debian 12).
-DEB_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev bats bats-support \
-                bats-assert netbase iproute2 procps python3 sed coreutils man-db \
-                util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind \
-                systemd haproxy ucspi-tcp socat bc
+# Debian packages, one set a purpose (test/install-packages.sh installs the
+# missing ones as root, or prints the apt-get line).
+# Build and demo: a compiler, make, pkg-config and libbsd.
+BUILD_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev
+# The tests (g++ for the C++ iostreams test; clang's libFuzzer runtime comes
+# in libclang-rt-14-dev on Debian 12).
+DEB_PACKAGES := g++ bats bats-support bats-assert netbase iproute2 procps python3 sed coreutils \
+                man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind bc \
+                systemd haproxy ucspi-tcp socat
+# The Debian package and its test.
+DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
+# The benchmark and its smoke test: the tools sockredir is compared with.
+BENCH_PACKAGES := socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-bench bench test unit bats demo install uninstall clean asan lint fuzz
+.PHONY: all deps deps-build deps-test deps-deb deps-bench bench check test unit bats demo \
+        install uninstall clean asan lint fuzz deb FORCE
 all: $(LIB) $(LAUNCHER)
 
-$(B)/obj/%.o: shim/%.c shim/shim.h include/sockredir.h | $(B)/obj
+# Every object is rebuilt when the flags change (the tests check the flags).
+$(B)/flags: FORCE | $(B)/obj
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)' >$@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+$(B)/obj/%.o: shim/%.c $(B)/flags | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(LIB): $(SHIM_OBJ) shim/sockredir.map
+$(LIB): $(SHIM_OBJ) shim/sockredir.map $(B)/flags
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,--version-script=shim/sockredir.map \
-	    -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) $(BSD_LIBS)
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(SHIM_OBJ) $(BSD_LIBS) $(LDLIBS)
 
-# The launcher finds the library beside it, in ../lib, or in LIBDIR.
-$(LAUNCHER): launcher/sockredir.c include/sockredir.h | $(B)/obj
-	$(CC) $(ALL_CFLAGS) -DSOCKREDIR_LIBDIR='"$(LIBDIR)"' -o $@ $< $(BSD_LIBS)
+# Where the launcher looks for the library once installed: LIBDIR, and
+# LIBDIR's place relative to BINDIR (so a DESTDIR tree or a moved prefix
+# works too).  Rewritten only when they change, so make install LIBDIR=...
+# rebuilds the launcher.
+$(B)/install-dirs.h: FORCE | $(B)/obj
+	@printf '#define SOCKREDIR_LIBDIR "%s"\n#define SOCKREDIR_LIBDIR_FROM_BINDIR "%s"\n' \
+	    '$(LIBDIR)' "$$(realpath -m --relative-to='$(BINDIR)' '$(LIBDIR)')" >$@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+$(B)/obj/launcher.o: launcher/sockredir.c $(B)/install-dirs.h $(B)/flags | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -fPIE -I$(B) -c $< -o $@
+
+$(LAUNCHER): $(B)/obj/launcher.o $(B)/flags
+	$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) -o $@ $< $(BSD_LIBS) $(LDLIBS)
 
 # The unit tests link the pure code without the constructor.
 $(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o \
-    $(B)/obj/proxy.o | $(B)/test
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BSD_LIBS)
+    $(B)/obj/proxy.o $(B)/flags | $(B)/test
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(BSD_LIBS) $(LDLIBS)
 
-$(B)/test/floor: test/bench/floor.c | $(B)/test
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(B)/test/floor: test/bench/floor.c $(B)/flags | $(B)/test
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
+
+# C++ iostreams, for the runtimes tests (skipped where g++ is missing).
+$(B)/test/reply_cxx: test/reply.cc | $(B)/test
+	$(CXX) -O2 -Wall -Wextra -Werror -o $@ $<
+
+# A test preload that holds up one connect (see test/stall.c).
+$(B)/test/libstall.so: test/stall.c $(B)/flags | $(B)/test
+	$(CC) $(ALL_CFLAGS) -shared -fPIC $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
 
 # The programs the tests run are plain C, with no flush calls of their own.
-$(B)/test/%: test/%.c | $(B)/test
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(B)/test/%: test/%.c $(B)/flags | $(B)/test
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(B)/obj $(B)/test:
 	mkdir -p $@
 
+-include $(wildcard $(B)/obj/*.d $(B)/test/*.d)
+
+# All four sets at once (one apt-get update).
 deps:
-	@test/install-packages.sh deps $(DEB_PACKAGES)
+	@test/install-packages.sh deps $(BUILD_PACKAGES) $(DEB_PACKAGES) $(DEB_BUILD_PACKAGES) \
+	    $(BENCH_PACKAGES)
+
+deps-build:
+	@test/install-packages.sh deps-build $(BUILD_PACKAGES)
+
+deps-test:
+	@test/install-packages.sh deps-test $(DEB_PACKAGES)
+
+deps-deb:
+	@test/install-packages.sh deps-deb $(DEB_BUILD_PACKAGES)
 
 # The benchmark's tools; a missing one is a row saying "not installed".
 deps-bench:
-	@test/install-packages.sh deps-bench socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
+	@test/install-packages.sh deps-bench $(BENCH_PACKAGES)
 
-bench: deps deps-bench
+bench: deps-build deps-test deps-bench
 	$(MAKE) $(LIB) $(TEST_PROGS)
 	test/bench/run.sh
 
-test: deps deps-bench
+# Everything with what is installed: a test whose tool is missing skips.
+check:
 	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS) asan
 	test/run-tests.sh
+
+test: deps
+	$(MAKE) check
 
 unit: $(B)/test/unit_config
 	$(B)/test/unit_config
@@ -87,7 +151,7 @@ unit: $(B)/test/unit_config
 bats: $(LIB) $(LAUNCHER) $(TEST_PROGS)
 	bats bats
 
-demo: deps
+demo: deps-build
 	$(MAKE) $(LIB) $(B)/test/legacy $(B)/test/peer
 	test/demo.sh
 
@@ -98,10 +162,13 @@ asan:
 	    build-asan/test/unit_config
 
 # Static analysis, clean or failing; .clang-tidy says which checks are off.
-lint:
+lint: $(B)/install-dirs.h
 	cppcheck --enable=warning,style,performance,portability --inline-suppr \
-	    --error-exitcode=1 -q $(LINT_FLAGS) shim/ launcher/
-	clang-tidy --quiet shim/*.c launcher/sockredir.c -- -std=gnu11 $(LINT_FLAGS)
+	    --error-exitcode=1 -q $(LINT_FLAGS) -I$(B) shim/ launcher/
+	@# One file a run: given several, clang-tidy 14's va_list check reports
+	@# va_start'ed lists as uninitialized in every file after the first.
+	for f in shim/*.c launcher/sockredir.c; do \
+	    clang-tidy --quiet $$f -- -std=gnu11 $(LINT_FLAGS) -I$(B) || exit 1; done
 
 # libFuzzer over the whole configuration parser and the ALLOW matcher.
 $(B)/fuzz_config: test/fuzz_config.c shim/config.c shim/allow.c shim/address.c \
@@ -115,19 +182,32 @@ fuzz: $(B)/fuzz_config
 	$(B)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(B)/ $(B)/fuzz-corpus test/fuzz-corpus
 
+# The library goes where ld.so looks for a bare LD_PRELOAD=libsockredir.so;
+# the installed header is the public one (names, modes, exit codes, version).
 install: $(LIB) $(LAUNCHER)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(LAUNCHER) $(DESTDIR)$(BINDIR)/sockredir
-	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockredir.so
-	install -m 644 include/sockredir.h $(DESTDIR)$(INCDIR)/sockredir.h
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libsockredir.so
+	install -m 644 include/sockredir-public.h $(DESTDIR)$(INCDIR)/sockredir.h
 	install -m 644 docs/sockredir.7 $(DESTDIR)$(MANDIR)/man7/sockredir.7
 	install -m 644 docs/sockredir.1 $(DESTDIR)$(MANDIR)/man1/sockredir.1
+	$(if $(DESTDIR),,$(LDCONFIG))
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockredir $(DESTDIR)$(LIBDIR)/libsockredir.so \
 	    $(DESTDIR)$(INCDIR)/sockredir.h $(DESTDIR)$(MANDIR)/man7/sockredir.7 \
 	    $(DESTDIR)$(MANDIR)/man1/sockredir.1
+	$(if $(DESTDIR),,$(LDCONFIG))
+
+# dpkg-buildpackage runs in a copy of the source tree as it is now (its clean
+# step would remove build/ under the tests); the packages land in DEB_OUT.
+DEB_OUT ?= $(B)/deb
+deb:
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src
+	tar -cf - --exclude=./.git --exclude='./build*' . | tar -xf - -C $(DEB_OUT)/src
+	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_OUT)/*.deb
 
 clean:
 	rm -rf build build-asan

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Socket activation (systemd's LISTEN_PID/LISTEN_FDS) in server and inetd
 # modes, with systemd's own systemd-socket-activate passing the sockets.
 

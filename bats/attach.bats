@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # attach mode: a service manager (systemd Accept=yes, tcpserver, inetd) has
 # put the connection on fds 0 and 1; the shim opens nothing and does the
 # rest: buffering, TCP_NODELAY, the peer description, the exit path.

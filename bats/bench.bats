@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The benchmark's smoke test: a quick run in which every variant completes and
 # is verified (each reply line checked, each transfer checksummed), and the
 # variants without stdbuf deadlock as expected.  No timing is asserted.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Connecting and listening beyond plain TCP: retry with a timeout, and
 # Unix-domain sockets with their stale-socket rules.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The recipes of docs/deploy.md, run: the systemd units as systemd would run
 # them (systemd-socket-activate with the units' own settings), checked by
 # systemd-analyze verify; why KillMode=mixed; a low port by capability.

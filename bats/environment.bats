@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The connection described in the program's environment, UCSPI style, as
 # tcpserver, tcpclient and ucspi-unix do; children see it too.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Every row of the Errors table: one line "sockredir: ...", the sysexits code,
 # and main never runs.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Fault injection on loopback: whatever the peer does, the program either
 # converses or sees what it would see on a pipe; the shim neither hangs nor
 # prints anything of its own, and no byte written is lost while the peer
@@ -96,7 +97,7 @@ load helper
 	assert_file_equals "$T/prog.err" ""
 }
 
-@test "_exit skips the exit path: a line-buffered line has left, a fully buffered one is lost" {
+@test "_exit flushes no stdio buffer: a line-buffered line has left, a fully buffered one is lost" {
 	start_peer 127.0.0.1 dump
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" _exit
@@ -109,10 +110,10 @@ load helper
 	assert_file_equals "$T/peer.out" ""
 }
 
-@test "death by a signal skips the exit path: the same as _exit" {
+@test "death by a signal skips the exit path: what line buffering sent has left, the rest is lost" {
 	start_peer 127.0.0.1 dump
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
-		-- "$LEGACY" killed
+		SOCKREDIR_BUFFER=line -- "$LEGACY" killed
 	wait_peer
 	wait_prog
 	assert_equal "$PROG_STATUS" $((128 + 9))

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The contract's Guarantees: children, exit without loss, IPv6 and loopback,
 # descriptors, the environment the children see.
 
@@ -74,25 +75,25 @@ three"
 
 @test "IPv6: server on ::1" {
 	start_server '[::1]' -- "$LEGACY" fds
-	connect_peer ::1 "$PORT" 'expect:fds: 0 1 2' eof
+	connect_peer ::1 "$PORT" 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	wait_both
 }
 
-@test "no descriptor leaks: a server-mode program holds only fds 0, 1, 2" {
+@test "no descriptor leaks: a server-mode program holds fds 0, 1, 2 and the exit descriptor (100, close-on-exec, the connection)" {
 	start_server 127.0.0.1 -- "$LEGACY" fds
-	connect_peer 127.0.0.1 "$PORT" 'expect:fds: 0 1 2' eof
+	connect_peer 127.0.0.1 "$PORT" 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	wait_both
 }
 
-@test "no descriptor leaks: a client-mode program holds only fds 0, 1, 2" {
-	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+@test "no descriptor leaks: a client-mode program holds fds 0, 1, 2 and the exit descriptor (100, close-on-exec, the connection)" {
+	start_peer 127.0.0.1 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" fds
 	wait_both
 }
 
 @test "started with fd 0 closed, out mode keeps fd 0 closed" {
-	start_peer 127.0.0.1 'expect:fds: 1 2' eof
+	start_peer 127.0.0.1 'expect:fds: 1 2 100:cloexec:conn' eof
 	CLOSE_FDS=0 start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 \
 		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
 	wait_both
@@ -103,18 +104,18 @@ three"
 	CLOSE_FDS=1 start_shimmed SOCKREDIR_MODE=in SOCKREDIR_HOST=127.0.0.1 \
 		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
 	wait_both
-	assert_file_equals "$T/prog.err" "fds: 0 2"
+	assert_file_equals "$T/prog.err" "fds: 0 2 100:cloexec:conn"
 }
 
 @test "started with fds 0 and 1 closed, client mode puts the socket on both" {
-	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	start_peer 127.0.0.1 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	CLOSE_FDS="0 1" start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
 		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
 	wait_both
 }
 
 @test "started with fd 2 closed, client mode leaves it closed and still converses" {
-	start_peer 127.0.0.1 'expect:fds: 0 1' eof
+	start_peer 127.0.0.1 'expect:fds: 0 1 100:cloexec:conn' eof
 	CLOSE_FDS=2 start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
 		SOCKREDIR_PORT="$PORT" -- "$LEGACY" fds
 	wait_both
@@ -160,11 +161,11 @@ child"
 }
 
 @test "a stream created as fd 0 or 1 is inherited across exec (close-on-exec cleared)" {
-	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	start_peer 127.0.0.1 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	CLOSE_FDS="0 1" start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 \
 		SOCKREDIR_PORT="$PORT" -- sh -c "exec \"$LEGACY\" fds"
 	wait_both
-	start_peer 127.0.0.1 'expect:fds: 0 1 2' eof
+	start_peer 127.0.0.1 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	CLOSE_FDS=1 start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 \
 		SOCKREDIR_PORT="$PORT" -- sh -c "exec \"$LEGACY\" fds"
 	wait_both

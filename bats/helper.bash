@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared set-up for the integration tests: real programs, a real peer, on
 # loopback.  Every wait is bounded; only processes started here are killed.
 
@@ -111,11 +112,19 @@ start_program() {
 }
 
 # start_shimmed VAR=VALUE... -- PROGRAM ARG...: the same with the shim.
-# LD_PRELOAD is set on the program alone, never on a wrapper.
+# LD_PRELOAD is set on the program alone, never on a wrapper.  With
+# SOCKREDIR_TEST_BUFFER set (the suite's pass with BUFFER=auto), that is the
+# buffering of every test that does not choose its own.
 start_shimmed() {
-	local vars=()
-	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	local vars=() own_buffer=
+	while [[ $1 != -- ]]; do
+		[[ $1 == SOCKREDIR_BUFFER=* ]] && own_buffer=1
+		vars+=("$1")
+		shift
+	done
 	shift
+	[[ -n ${SOCKREDIR_TEST_BUFFER:-} && -z $own_buffer ]] &&
+		vars+=("SOCKREDIR_BUFFER=$SOCKREDIR_TEST_BUFFER")
 	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
 }
 

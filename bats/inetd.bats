@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # inetd mode: the program's process becomes a forking server; each child
 # converses with one client and runs main; the listener never does.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # inetd mode's limits: MAX_PER_PEER (no address takes every slot) and
 # SESSION_TIMEOUT (SIGTERM to the copy's process group, SIGKILL 2 s later).
 

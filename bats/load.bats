@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Load: many shimmed programs at once against one listener, and repeated bulk
 # transfers in each buffering mode, every byte verified.
 

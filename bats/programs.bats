@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Unmodified programs converse line by line: the shim's buffering, not theirs.
 
 load helper

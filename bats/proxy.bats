@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # SOCKREDIR_PROXY=1: every connection begins with a PROXY protocol header
 # (HAProxy's send-proxy, send-proxy-v2); the shim takes exactly the header
 # and describes the original client.  Hand-made headers for every rule, then

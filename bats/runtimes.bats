@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Language runtimes that buffer output their own way, as the README's table
 # says.  Python is handled by the shim (see programs.bats); these document
 # the rest.  A runtime that is not installed is skipped.
@@ -54,4 +55,15 @@ JAVA
 	converse node node -e \
 		'require("readline").createInterface({input: process.stdin}).on("line", l => console.log("node: " + l))'
 	assert_equal "$PEER_STATUS" 0
+}
+
+@test "C++ iostreams ('\n', no endl) converse with line and with auto buffering" {
+	[[ -x $BIN/reply_cxx ]] || skip "no C++ compiler: build/test/reply_cxx not built"
+	for buffer in line auto; do
+		PEER_TIMEOUT=5 start_peer 127.0.0.1 send:a 'expect:result a' 'expect:status ok' \
+			send:b 'expect:result b' 'expect:status ok' shut eof
+		start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+			SOCKREDIR_BUFFER=$buffer -- "$BIN/reply_cxx"
+		wait_both
+	done
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Security: loopback by default, nothing in secure execution, and any
 # environment value rejected cleanly.
 

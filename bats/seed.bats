@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The seed's five dialogs (test-socket_stream_redirect.py, pairs 1-5), with an
 # unmodified C program that never flushes in place of the seed's client.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared set-up for the service tests (activation, attach, proxy, limits):
 # the helpers of helper.bash plus waits on conditions seen from outside.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Build-time checks: static analysis, valgrind, and the fuzzer.  They do not
 # depend on which build the suite runs against, so they run once, in the
 # plain run.
@@ -12,22 +13,31 @@ setup() {
 	PEER_PID= PROG_PID=
 }
 
+# Each tool is optional for make check: without it, its test is skipped.
+need() {
+	command -v "$1" >/dev/null || skip "$1 not installed"
+}
+
 VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full
 	--errors-for-leak-kinds=definite,indirect)
 
 @test "cppcheck and clang-tidy run clean over shim/ and launcher/" {
+	need cppcheck
+	need clang-tidy
 	run make -C "$ROOT" -s lint
 	assert_success
 	refute_output --partial "warning:"
 }
 
 @test "valgrind: the unit tests show no memory errors and no leaks" {
+	need valgrind
 	run "${VALGRIND[@]}" "$BIN/unit_config"
 	assert_success
 	refute_output --partial "not ok"
 }
 
 @test "valgrind: a preloaded dialog shows no memory errors and no leaks" {
+	need valgrind
 	# ld.so --preload puts the shim into the program alone: valgrind's own
 	# launcher (a shell script and a dynamic binary) must not load it.
 	start_peer 127.0.0.1 "${SEED_ANSWERS[@]}"
@@ -40,6 +50,7 @@ VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full
 }
 
 @test "valgrind: an inetd listener and its child show no memory errors and no leaks" {
+	need valgrind
 	local port
 	port=$(free_port)
 	start_program SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
@@ -54,6 +65,10 @@ VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full
 }
 
 @test "libFuzzer over the parser and the ALLOW matcher: 30 seconds, no finding" {
+	need clang
+	echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' |
+		clang -fsanitize=fuzzer -x c -o "$T/probe" - 2>/dev/null ||
+		skip "clang's libFuzzer runtime not installed (libclang-rt-14-dev)"
 	run make -C "$ROOT" -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 	assert_success
 	local runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockredir: put an unmodified stdio program's standard input and/or output
  * on a TCP or Unix-domain stream.  This header holds what other code may rely
@@ -58,6 +59,7 @@ enum sockredir_buffer {
 	SOCKREDIR_BUFFER_LINE,
 	SOCKREDIR_BUFFER_FULL,
 	SOCKREDIR_BUFFER_NONE,
+	SOCKREDIR_BUFFER_AUTO,	/* full, flushed before every wait (auto.c) */
 };
 
 /* One SOCKREDIR_ALLOW entry: an address and a prefix length. */
@@ -100,7 +102,7 @@ int sockredir_parse_config(struct sockredir_config *config,
 /* "DIGITS" or "DIGITS.DIGITS", 0..86400 seconds, rounded up to a millisecond. */
 int sockredir_parse_seconds(const char *text, long *ms);
 
-/* "line", "full" or "none"; *buffer is left alone on a bad value. */
+/* "line", "full", "none" or "auto"; *buffer is left alone on a bad value. */
 int sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer);
 
 /* Decimal digits only (leading zeros allowed), within min..max. */

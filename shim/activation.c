@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Socket activation, systemd's protocol as sd_listen_fds(3) reads it: a
  * service manager listens for us and passes the listening sockets as fds 3

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Address resolution: the configured host and port (or unix: path) as a list
  * of socket addresses, and the printed form of an address for messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * SOCKREDIR_ALLOW: which peers an inetd-mode listener serves.  Pure code:
  * parsing the list and matching an address against it, unit-tested without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * attach mode: a service manager (systemd Accept=yes, inetd, xinetd,
  * tcpserver) has accepted the connection and put it on fds 0 and 1.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What the program's environment tells its children.  A child that loads the
  * shim again must not connect again: it finds SOCKREDIR_STREAM, which names

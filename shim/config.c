@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Configuration: the environment, read and validated before any name lookup
  * or network action.  Pure code: everything comes in through getenv_fn, so the
@@ -167,6 +168,8 @@ sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer)
 		*buffer = SOCKREDIR_BUFFER_FULL;
 	else if (strcmp(text, "none") == 0)
 		*buffer = SOCKREDIR_BUFFER_NONE;
+	else if (strcmp(text, "auto") == 0)
+		*buffer = SOCKREDIR_BUFFER_AUTO;
 	else
 		return -1;
 	return 0;
@@ -344,7 +347,7 @@ sockredir_parse_config(struct sockredir_config *config,
 	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_BUFFER)) != NULL &&
 	    sockredir_parse_buffer(value, &config->buffer) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
-		    "not one of line, full, none");
+		    "not one of line, full, none, auto");
 	/* inetd serves until signalled, attach waits for nothing: no TIMEOUT. */
 	if (config->mode != SOCKREDIR_INETD && config->mode != SOCKREDIR_ATTACH &&
 	    (value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&

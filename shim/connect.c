@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Connecting and listening.  Each function returns a descriptor (or a count)
  * or -1 with errno set, and leaves the reporting to its caller, as nc does.
@@ -128,21 +129,34 @@ remote_connect(const struct addrinfo *list, long timeout_ms)
 	return -1;
 }
 
+/* The socket file this process bound, so that it removes only that. */
+static struct stat bound_unix_socket;
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    (a->st_mode & S_IFMT) == (b->st_mode & S_IFMT);
+}
+
 /*
  * A unix: server may take over the path only from a dead server: a socket
  * nobody listens on.  Anything else at the path is left untouched; lstat,
- * so a symlink is never followed.
+ * so a symlink is never followed.  The path is looked at again right before
+ * unlink: a file moved there while the probe ran is not removed.  What
+ * remains is the instant between that lstat and unlink, which no system
+ * call closes (there is no "unlink if still this inode").
  */
 int
 clear_stale_unix_socket(const char *path)
 {
 	struct sockaddr_un address;
-	struct stat status;
+	struct stat probed, now;
 	int probe, error;
 
-	if (lstat(path, &status) == -1)
+	if (lstat(path, &probed) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(status.st_mode)) {
+	if (!S_ISSOCK(probed.st_mode)) {
 		errno = EEXIST;
 		return -1;
 	}
@@ -162,7 +176,24 @@ clear_stale_unix_socket(const char *path)
 		errno = error;
 		return -1;
 	}
+	if (lstat(path, &now) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!same_file(&probed, &now)) {
+		errno = S_ISSOCK(now.st_mode) ? EADDRINUSE : EEXIST;
+		return -1;
+	}
 	return unlink(path);
+}
+
+/* At the end of a unix: listener: its own socket file, nothing else. */
+void
+remove_unix_socket(const char *path)
+{
+	struct stat now;
+
+	if (bound_unix_socket.st_ino != 0 && lstat(path, &now) == 0 &&
+	    same_file(&bound_unix_socket, &now))
+		unlink(path);
 }
 
 /*
@@ -197,6 +228,9 @@ local_listen(const struct addrinfo *list, int *fds, int maxfds)
 				continue;
 			goto fail;
 		}
+		if (address->ai_family == AF_UNIX)
+			lstat(((const struct sockaddr_un *)address->ai_addr)->sun_path,
+			    &bound_unix_socket);
 		fds[count++] = fd;
 	}
 	if (count > 0)

@@ -1,22 +1,43 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The exit path.  Closing a socket with unread input makes the kernel send a
- * reset, and the peer then loses output still in flight.  So at exit: flush,
- * shut down the write side (the peer reads EOF), discard what the peer still
- * sends until it closes or the linger time passes, and only then close.
+ * reset, and the peer then loses output still in flight.  So the process
+ * that connected ends the conversation itself: flush, shut down the write
+ * side (the peer reads EOF), discard what the peer still sends until it
+ * closes or the linger time passes, and only then close.
  *
- * This runs from atexit, not from a destructor: a preloaded library's
- * destructor runs before stdio's final flush, which would come too late.
+ * It must work however the program ends and whatever it did with fds 0 and
+ * 1 first: GNU coreutils close both in an exit handler of their own, which
+ * runs before ours; dd and Tcl close them; dash ends with _exit, which runs
+ * no handler.  So the shim keeps a private, close-on-exec duplicate of the
+ * connection (the exit descriptor), which the program cannot close by
+ * mistake (interpose.c keeps it out of reach), and runs from atexit (exit and
+ * returning from main) and from the interposed _exit and _Exit.  A
+ * preloaded library's destructor would come too late: it runs before
+ * stdio's final flush.
+ *
+ * The exit descriptor is the lowest free one from EXIT_FD_FLOOR up, above
+ * the numbers shells and programs pick by hand; it goes where a forked
+ * child or an exec'd image cannot hold it (closed in the child of fork,
+ * close-on-exec).  The peer therefore reads EOF when this process ends, not
+ * when the program closes its last descriptor of the connection.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "shim.h"
 
+#define EXIT_FD_FLOOR 100
+
 static struct stream_id exit_stream;
 static long exit_linger_ms;
+static atomic_int exit_fd = -1;
 
 static void
 drain_until_peer_closes(int fd, long linger_ms)
@@ -40,34 +61,97 @@ drain_until_peer_closes(int fd, long linger_ms)
 	}
 }
 
-static void
-finish_conversation(void)
+/* Once per process, in the process that owns the connection. */
+void
+end_conversation(int flush_stdout)
 {
 	int fd;
 
-	/* A forked child inherits this handler; only the connector finishes. */
-	if (getpid() != exit_stream.pid)
+	if (getpid() != exit_stream.pid || (fd = atomic_exchange(&exit_fd, -1)) == -1)
 		return;
-	fflush(stdout);
-	if (exit_linger_ms == 0)
-		return;
-	if (fd_is_stream(1, &exit_stream))
-		fd = 1;
-	else if (fd_is_stream(0, &exit_stream))
-		fd = 0;
-	else
-		return;
-	shutdown(fd, SHUT_WR);
-	drain_until_peer_closes(fd, exit_linger_ms);
-	for (fd = 0; fd <= 1; fd++)
-		if (fd_is_stream(fd, &exit_stream))
-			close(fd);
+	autoflush_stop();
+	if (flush_stdout)
+		fflush(stdout);
+	if (exit_linger_ms > 0) {
+		shutdown(fd, SHUT_WR);
+		drain_until_peer_closes(fd, exit_linger_ms);
+	}
+	/* Whatever is written after this would only meet a closed peer. */
+	for (int std = 0; std <= 1; std++)
+		if (fd_is_stream(std, &exit_stream))
+			real_close(std);
+	real_close(fd);
+}
+
+static void
+end_conversation_at_exit(void)
+{
+	end_conversation(1);
+}
+
+/* A forked child shares the connection but never ends it. */
+static void
+forget_in_child(void)
+{
+	int fd = atomic_exchange(&exit_fd, -1);
+
+	if (fd != -1)
+		real_close(fd);
 }
 
 int
-install_exit_path(const struct stream_id *id, long linger_ms)
+exit_fd_number(void)
 {
+	return atomic_load_explicit(&exit_fd, memory_order_relaxed);
+}
+
+/* The program wants this number for itself: the exit descriptor moves up. */
+int
+move_exit_fd(void)
+{
+	int fd = atomic_load(&exit_fd), moved;
+
+	if (fd == -1)
+		return 0;
+	if ((moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1)) == -1)
+		return -1;
+	atomic_store(&exit_fd, moved);
+	real_close(fd);
+	return 0;
+}
+
+/*
+ * Called in the process that owns the conversation with a descriptor of it;
+ * again after each exec by the same process, which gets its own duplicate.
+ */
+int
+install_exit_path(const struct stream_id *id, int stream, long linger_ms)
+{
+	static int registered;
+	int fd = fcntl(stream, F_DUPFD_CLOEXEC, EXIT_FD_FLOOR);
+
+	if (fd == -1 && errno == EINVAL)	/* RLIMIT_NOFILE below the floor */
+		fd = fcntl(stream, F_DUPFD_CLOEXEC, 3);
+	if (fd == -1)
+		return -1;
 	exit_stream = *id;
 	exit_linger_ms = linger_ms;
-	return atexit(finish_conversation);
+	atomic_store(&exit_fd, fd);
+	if (registered)
+		return 0;
+	registered = 1;
+	if (pthread_atfork(NULL, NULL, forget_in_child) != 0)
+		return -1;
+	return atexit(end_conversation_at_exit);
+}
+
+/* An exec that leaves the connection on neither fd 0 nor fd 1 ends it. */
+void
+end_conversation_before_exec(void)
+{
+	if (exit_fd_number() == -1 || getpid() != exit_stream.pid)
+		return;
+	if (!fd_is_stream(STDIN_FILENO, &exit_stream) &&
+	    !fd_is_stream(STDOUT_FILENO, &exit_stream))
+		end_conversation(0);
 }

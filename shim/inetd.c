@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inetd mode: the process that loaded the shim becomes a forking server, as
  * tcpserver and the forking servers of the seed's chapter, but with no relay
@@ -288,7 +289,7 @@ stop_listening(struct listener *l)
 	while (l->npending > 0)
 		close_pending(l, 0);
 	if (l->config->is_unix && l->config->listen_fds == 0)
-		unlink(l->config->unix_path);
+		remove_unix_socket(l->config->unix_path);
 	l->stopping = 1;
 }
 

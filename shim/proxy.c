@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The PROXY protocol header (HAProxy's proxy-protocol.txt), v1 and v2, as a
  * pure parser: bytes in, a decision out.  It never needs more than the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Reading the PROXY header off a connection: exactly its bytes, never one of
  * the program's.  Each step peeks at what has arrived, lets the pure parser

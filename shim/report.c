@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Every message of the shim goes through report(): one line on fd 2, written
  * with one write so that lines from several processes do not interleave.

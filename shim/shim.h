@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Internal interfaces between the shim's files; nothing here is exported. */
 #ifndef SOCKREDIR_SHIM_H
 #define SOCKREDIR_SHIM_H
 
 #include <sys/types.h>
+#include <dlfcn.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netdb.h>
@@ -39,10 +42,14 @@ int remote_connect(const struct addrinfo *list, long timeout_ms);
 int local_listen(const struct addrinfo *list, int *fds, int maxfds);
 int accept_first(int *fds, int nfds, long timeout_ms);
 int clear_stale_unix_socket(const char *path);
+void remove_unix_socket(const char *path);
 
 /* stdio.c */
+void reserve_standard_fds(void);
 int redirect_stream(int stream, enum sockredir_mode mode);
-void set_stdout_buffering(enum sockredir_buffer buffer);
+void release_standard_fds(enum sockredir_mode mode);
+struct stream_id;
+void set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *stream);
 void set_nodelay(int stream);
 
 /* children.c: what the program's environment tells its children. */
@@ -96,7 +103,35 @@ int take_passed_listeners(struct sockredir_config *config, int *listeners,
 /* attach.c: the connection a service manager left on fds 0 and 1. */
 int attached_stream(char *why, size_t whylen);
 
-/* exitpath.c */
-int install_exit_path(const struct stream_id *id, long linger_ms);
+
+/* exitpath.c: the exit descriptor is -1 until installed, and in children. */
+int install_exit_path(const struct stream_id *id, int stream, long linger_ms);
+void end_conversation(int flush_stdout);
+void end_conversation_before_exec(void);
+int exit_fd_number(void);
+int move_exit_fd(void);
+
+/* interpose.c */
+void resolve_real_functions(void);
+int real_close(int fd);
+
+/* The definition a wrapper stands in front of, looked up once. */
+static inline void *
+real_function(void **slot, const char *name)
+{
+	if (*slot == NULL)
+		*slot = dlsym(RTLD_NEXT, name);
+	return *slot;
+}
+
+/* autoflush.c: SOCKREDIR_BUFFER=auto; autoflush_active is the one branch. */
+extern int autoflush_active;
+void autoflush_start(const struct stream_id *stream);
+void autoflush_now(void);
+void autoflush_before_input(FILE *stream, size_t need, int delim);
+void autoflush_before_write(int fd);
+void autoflush_after_output(void);
+void autoflush_unlocked_output(void);
+void autoflush_stop(void);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The constructor.  It reads like the contract: parse the environment,
  * connect (or listen and accept), redirect fds 0/1, set stdout's buffering,
@@ -60,7 +61,7 @@ accept_on(const struct sockredir_config *config, int *listeners, int count,
 		return serve_connections(config, listeners, count);
 	stream = accept_first(listeners, count, config->timeout_ms);
 	if (config->is_unix && config->listen_fds == 0)
-		unlink(config->unix_path);
+		remove_unix_socket(config->unix_path);
 	if (stream == -1 && errno == ETIMEDOUT) {
 		snprintf(why, whylen, "no connection to %s within %ld.%03ld seconds",
 		    endpoint, config->timeout_ms / 1000, config->timeout_ms % 1000);
@@ -151,7 +152,8 @@ report_connection(const struct sockredir_config *config, int stream)
 /*
  * A child, or a program the connector exec'd: the stream is already there.
  * Keep its buffering while fd 1 is still the stream; the connector itself
- * (same PID after exec) keeps its exit path.  Every command a shimmed shell
+ * (same PID after exec) keeps its exit path, with a new exit descriptor
+ * (the old one was close-on-exec).  Every command a shimmed shell
  * runs comes here, so read only the two variables that matter, which the
  * connector has validated: not the whole configuration, whose PORT may be a
  * service name to look up and whose ALLOW list may be long.
@@ -166,12 +168,15 @@ continue_inherited(const struct stream_id *stream)
 	if (fd_is_stream(STDOUT_FILENO, stream)) {
 		if ((value = getenv(SOCKREDIR_ENV_BUFFER)) != NULL && *value != '\0')
 			sockredir_parse_buffer(value, &buffer);
-		set_stdout_buffering(buffer);
+		set_stdout_buffering(buffer, stream);
 	}
 	if (stream->pid == getpid()) {
 		if ((value = getenv(SOCKREDIR_ENV_LINGER)) != NULL && *value != '\0')
 			sockredir_parse_seconds(value, &linger_ms);
-		install_exit_path(stream, linger_ms);
+		if (fd_is_stream(STDOUT_FILENO, stream))
+			install_exit_path(stream, STDOUT_FILENO, linger_ms);
+		else if (fd_is_stream(STDIN_FILENO, stream))
+			install_exit_path(stream, STDIN_FILENO, linger_ms);
 	}
 }
 
@@ -184,6 +189,7 @@ sockredir_init(void)
 	char why[1024];
 	int stream, redirected, code;
 
+	resolve_real_functions();
 	if (mode == NULL || *mode == '\0' || getauxval(AT_SECURE))
 		return;
 	report_init();
@@ -193,6 +199,7 @@ sockredir_init(void)
 	}
 	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
 		fail(code, why);
+	reserve_standard_fds();
 	/* Before connecting, so that an inetd listener does it once for all. */
 	if (prepare_environment(&config) == -1)
 		fail_system("setting up the environment");
@@ -212,13 +219,15 @@ sockredir_init(void)
 	if (config.mode != SOCKREDIR_ATTACH &&
 	    redirect_stream(stream, config.mode) == -1)
 		fail_system("dup2");
+	release_standard_fds(config.mode);
 	redirected = mode_redirects_stdout(config.mode) ? STDOUT_FILENO : STDIN_FILENO;
+	if (identify_stream(redirected, &stream_id) == -1)
+		fail_system("setting up the environment");
 	if (redirected == STDOUT_FILENO)
-		set_stdout_buffering(config.buffer);
+		set_stdout_buffering(config.buffer, &stream_id);
 
-	if (identify_stream(redirected, &stream_id) == -1 ||
-	    mark_stream(&stream_id) == -1 ||
+	if (mark_stream(&stream_id) == -1 ||
 	    describe_connection(redirected, &config) == -1 ||
-	    install_exit_path(&stream_id, config.linger_ms) != 0)
+	    install_exit_path(&stream_id, redirected, config.linger_ms) != 0)
 		fail_system("setting up the environment");
 }

@@ -1,14 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Standard I/O set-up: the stream goes on the mode's fds, and stdout gets the
  * buffering that makes a dialog work.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "shim.h"
+
+static unsigned placeholders;
+
+/*
+ * A standard fd closed at start is held by /dev/null (close-on-exec) while
+ * the constructor works, so that no socket of the shim takes its number: a
+ * connection on fd 2 would receive the diagnostics, a listener on fd 0 or 1
+ * the program's I/O.  Those the mode does not replace are closed again
+ * before main.
+ */
+void
+reserve_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int placeholder;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		placeholder = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (placeholder == fd)
+			placeholders |= 1u << fd;
+		else if (placeholder != -1)
+			real_close(placeholder);
+	}
+}
+
+void
+release_standard_fds(enum sockredir_mode mode)
+{
+	const int redirected[3] = { mode_redirects_stdin(mode),
+	    mode_redirects_stdout(mode), 0 };
+
+	for (int fd = 0; fd <= 2; fd++)
+		if ((placeholders & (1u << fd)) && !redirected[fd])
+			real_close(fd);
+	placeholders = 0;
+}
 
 /*
  * The stream may itself be fd 0 or 1 when the program started with those
@@ -30,7 +69,7 @@ redirect_stream(int stream, enum sockredir_mode mode)
 			return -1;
 	}
 	if (stream > 1 || !wanted[stream])
-		close(stream);
+		real_close(stream);
 	return 0;
 }
 
@@ -40,9 +79,12 @@ redirect_stream(int stream, enum sockredir_mode mode)
  * the other's buffer.  Nothing has been written yet, so setvbuf is allowed.
  */
 void
-set_stdout_buffering(enum sockredir_buffer buffer)
+set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *stream)
 {
 	switch (buffer) {
+	case SOCKREDIR_BUFFER_AUTO:
+		autoflush_start(stream);
+		break;
 	case SOCKREDIR_BUFFER_LINE:
 		setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 		break;

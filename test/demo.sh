@@ -1,7 +1,10 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make demo: the seed's five dialogs (Programming Python, ch. 12), live, with
 # an unmodified C program that never calls fflush playing the seed's client.
-# The server side is the test peer; both print what the seed's script prints.
+# The other side is the test peer, playing the seed's server; both print what
+# the seed's script prints, so the program's lines say "client" and the
+# peer's "server" whichever of them listens (in dialog 4 the program does).
 set -eu
 cd "$(dirname "$0")/.."
 LIB=$PWD/build/libsockredir.so
@@ -40,7 +43,7 @@ $PEER -t 10 listen 127.0.0.1 "$port" \
 client client "$port" $LEGACY 3 2>&1
 wait
 
-dialog 4 "the program is the socket server (mode server)"
+dialog 4 "roles swapped: the seed's client listens (mode server), its server connects"
 env SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
     SOCKREDIR_TIMEOUT=10 LD_PRELOAD="$LIB" $LEGACY 4 &
 $PEER -t 10 connect 127.0.0.1 "$port" \

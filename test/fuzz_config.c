@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer target over the whole configuration parser and the ALLOW
  * matcher.  The input is the environment: up to twelve values separated by

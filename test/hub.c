@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hub: one listener for many shimmed programs at once.  It accepts COUNT
  * connections and converses with all of them together: TURNS round trips

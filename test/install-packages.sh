@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # install-packages.sh WHAT PACKAGE...: install the Debian packages that are
 # missing, with apt-get when run as root; otherwise print the line to run and
 # fail.  Used by make deps and make deps-bench.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * legacy: an ordinary stdio program that knows nothing of sockets and never
  * calls fflush.  Its roles are the client side of the seed's five dialogs
@@ -13,16 +14,41 @@
  *   once        read one line, answer "pong LINE", exit
  *   bulk N      print N lines of 64 bytes (the benchmark's bulk output)
  *   blast N     write N pseudo-random bytes; "sent N fnv H" on stderr
- *   fds         "fds: ..." (the open descriptors) on stderr and stdout
+ *   fds         "fds: ..." (the open descriptors) on stderr and stdout; a
+ *               descriptor above 2 is shown with ":cloexec" if it is, and
+ *               ":conn" if it is the same socket as fd 0 or fd 1
+ *   fclose N    blast N bytes, then fclose(stdin) and fclose(stdout), and
+ *               return from main: the program ends holding neither
+ *   closeall N  close every descriptor above 2 by the usual means (close of
+ *               each number up to 1023, dup2 onto one, closefrom, close_range),
+ *               then blast N bytes
+ *   mixed       printf, write(1), printf: three lines that must keep their order
+ *   spawns      a line before and after each of fork, system, popen, posix_spawn,
+ *               and the children's own lines in between; then exec echo
+ *   threads     4 threads print "thread T line N" 10,000 times each
+ *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
+ *               with MS the monotonic clock in ms; N times
+ *   trickle N   print N lines of 64 bytes, 100 us of computing apart, and exit
+ *   unlocked    fputs_unlocked "tick MS" (MS as for ticks), compute 300 ms, exit
+ *   idle        print "ready", then wait for a line (the idle flusher sleeps)
+ *   closed GATE print "closing", fclose stdin and stdout, say "closed" on
+ *               stderr, then wait (10 s at most) until the file GATE exists
  *   nodelay     "nodelay N" on stderr: TCP_NODELAY of fd 1
- *   _exit       print a line, then _exit(0): the exit path is skipped
+ *   _exit       print a line, then _exit(0), which flushes no stdio buffer
+ *   read_exit   read a line, print "read LINE", then _exit(0)
  *   killed      print a line, then die by SIGKILL
  *   maps NAME   "loaded" or "not loaded" on stderr: is NAME in our memory map
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/stat.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +113,60 @@ blast(unsigned long long bytes)
 	fprintf(stderr, "sent %llu fnv %016jx\n", bytes, (uintmax_t)hash);
 }
 
+static int
+same_socket(int fd, int other)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstat(other, &b) == 0 && S_ISSOCK(a.st_mode) &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static double
+monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000 + (double)now.tv_nsec / 1e6;
+}
+
+static void *
+print_lines(void *name)
+{
+	for (int i = 1; i <= 10000; i++)
+		printf("thread %s line %d\n", (const char *)name, i);
+	return NULL;
+}
+
+static void
+spawns(void)
+{
+	extern char **environ;
+	char *echo[] = { "echo", "from posix_spawn", NULL };
+	FILE *pipe;
+	pid_t child;
+
+	printf("before fork\n");
+	if ((child = fork()) == 0) {
+		printf("from the child\n");
+		exit(0);
+	}
+	waitpid(child, NULL, 0);
+	printf("before system\n");
+	(void)!system("echo from system");
+	printf("before popen\n");
+	if ((pipe = popen("cat", "w")) != NULL) {
+		fputs("from popen\n", pipe);
+		pclose(pipe);
+	}
+	printf("before posix_spawn\n");
+	if (posix_spawnp(&child, "echo", NULL, NULL, echo, environ) == 0)
+		waitpid(child, NULL, 0);
+	printf("before exec\n");
+	execlp("echo", "echo", "from exec", (char *)NULL);
+}
+
 static void
 list_fds(void)
 {
@@ -109,7 +189,9 @@ list_fds(void)
 				fd[j] = t;
 			}
 	for (int i = 0; i < n; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d", fd[i]);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d%s%s",
+		    fd[i], fd[i] > 2 && (fcntl(fd[i], F_GETFD) & FD_CLOEXEC) ? ":cloexec" : "",
+		    fd[i] > 2 && (same_socket(fd[i], 0) || same_socket(fd[i], 1)) ? ":conn" : "");
 	fprintf(stderr, "%s\n", list);
 	printf("%s\n", list);
 }
@@ -161,6 +243,67 @@ main(int argc, char **argv)
 			found |= strstr(line, argv[2]) != NULL;
 		fprintf(stderr, "%s\n", found ? "loaded" : "not loaded");
 		printf("main ran\n");
+	} else if (strcmp(role, "fclose") == 0 && argc > 2) {
+		blast(strtoull(argv[2], NULL, 10));
+		fclose(stdin);
+		fclose(stdout);
+	} else if (strcmp(role, "closeall") == 0 && argc > 2) {
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		dup2(STDERR_FILENO, 100);
+		closefrom(3);
+		close_range(3, ~0U, 0);
+		blast(strtoull(argv[2], NULL, 10));
+	} else if (strcmp(role, "mixed") == 0) {
+		printf("one\n");
+		(void)!write(STDOUT_FILENO, "two\n", 4);
+		printf("three\n");
+	} else if (strcmp(role, "spawns") == 0) {
+		spawns();
+	} else if (strcmp(role, "threads") == 0) {
+		char *names[] = { "a", "b", "c", "d" };
+		pthread_t thread[4];
+
+		for (int i = 0; i < 4; i++)
+			pthread_create(&thread[i], NULL, print_lines, names[i]);
+		for (int i = 0; i < 4; i++)
+			pthread_join(thread[i], NULL);
+	} else if (strcmp(role, "ticks") == 0 && argc > 2) {
+		for (int i = 1; i <= atoi(argv[2]); i++) {
+			double until = monotonic_ms() + 100;
+
+			while (monotonic_ms() < until)
+				;
+			printf("tick %d %.3f\n", i, monotonic_ms());
+		}
+	} else if (strcmp(role, "trickle") == 0 && argc > 2) {
+		for (long i = 0; i < atol(argv[2]); i++) {
+			double until = monotonic_ms() + 0.1;
+
+			while (monotonic_ms() < until)
+				;
+			printf("%08ld %054d\n", i, 0);
+		}
+	} else if (strcmp(role, "unlocked") == 0) {
+		double until;
+
+		snprintf(line, sizeof(line), "tick 1 %.3f\n", monotonic_ms());
+		fputs_unlocked(line, stdout);
+		for (until = monotonic_ms() + 300; monotonic_ms() < until;)
+			;
+	} else if (strcmp(role, "idle") == 0) {
+		printf("ready\n");
+		read_line();
+	} else if (strcmp(role, "closed") == 0 && argc > 2) {
+		printf("closing\n");
+		fclose(stdin);
+		fclose(stdout);
+		fprintf(stderr, "closed\n");
+		for (int i = 0; i < 1000 && access(argv[2], F_OK) != 0; i++)
+			usleep(10000);
+	} else if (strcmp(role, "read_exit") == 0) {
+		printf("read %s\n", read_line());
+		_exit(0);
 	} else if (strcmp(role, "_exit") == 0) {
 		printf("before _exit\n");
 		_exit(0);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peer: the other end of the tests' conversations.  It listens or connects on
  * loopback and runs a script given as arguments, one action each:
@@ -10,11 +11,16 @@
  *   expect:TEXT    read one line; fail unless it is TEXT
  *   print:TEXT     print TEXT on our stdout
  *   dump           print every line until EOF on our stdout
+ *   stamps         the same, each line followed by " @ MS": when it arrived,
+ *                  on the monotonic clock in milliseconds
  *   shut           shut down our write side
  *   eof            fail unless the next read is EOF
  *   sink           read to EOF; print "received N fnv H"
- *   flood:N        send N bytes while reading to EOF; print "received N fnv H"
+ *   flood:N        send N bytes while reading to EOF; print "received N fnv H";
+ *                  the bytes are 64-byte lines (see "peer pattern")
+ *   slowflood:N    as flood, but reading a few KiB at a time with pauses
  *   slowsink       as sink, but a few KiB a read with pauses: a slow reader
+ *   crawl          as sink, 4 KiB a read and 1 ms after each: a very slow one
  *   sendlines:N    send "line 1" ... "line N"
  *   spew           send until the other side is gone; never read, never
  *                  close first; print "spewed N"
@@ -36,6 +42,10 @@
  *     given, run the script; COUNT times over, one connection after another.
  * peer freeport HOST
  *     print a port that is free on HOST now.
+ * peer pattern N
+ *     print the first N bytes that flood sends.
+ * peer checksum
+ *     read stdin to EOF; print "received N fnv H" as sink does.
  *
  * Every wait is bounded by SECONDS (default 10); a failure is one line on
  * stderr and exit 1.
@@ -190,14 +200,26 @@ fnv(uint64_t hash, const unsigned char *data, size_t len)
 	return hash;
 }
 
+/* What flood sends: the same 64-byte line over and over. */
 static void
-sink(uint64_t sendbytes)
+fill_pattern(char *buf, size_t len)
+{
+	static const char pattern[] =
+	    "flood: input the program never reads, 64 bytes to the line ....\n";
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern[i % (sizeof(pattern) - 1)];
+}
+
+static void
+sink(uint64_t sendbytes, int slow)
 {
 	uint64_t hash = 0xcbf29ce484222325ULL, received = inlen, sent = 0;
 	static char outbuf[1 << 16];
 	int done = 0;
+	long reads = 0;
 
-	memset(outbuf, 'x', sizeof(outbuf));
+	fill_pattern(outbuf, sizeof(outbuf));
 	hash = fnv(hash, (unsigned char *)inbuf, inlen);
 	inlen = 0;
 	fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK);
@@ -212,9 +234,11 @@ sink(uint64_t sendbytes)
 		if (ready == -1)
 			continue;
 		if (p.revents & POLLOUT) {
-			size_t chunk = sendbytes - sent < sizeof(outbuf) ?
-			    (size_t)(sendbytes - sent) : sizeof(outbuf);
-			ssize_t n = send(conn, outbuf, chunk, MSG_NOSIGNAL);
+			/* Each send goes on where the last stopped: one stream. */
+			size_t offset = (size_t)(sent % sizeof(outbuf));
+			size_t chunk = sendbytes - sent < sizeof(outbuf) - offset ?
+			    (size_t)(sendbytes - sent) : sizeof(outbuf) - offset;
+			ssize_t n = send(conn, outbuf + offset, chunk, MSG_NOSIGNAL);
 
 			if (n > 0)
 				sent += (uint64_t)n;
@@ -225,7 +249,10 @@ sink(uint64_t sendbytes)
 				    (uintmax_t)received);
 		}
 		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(conn, inbuf, sizeof(inbuf));
+			ssize_t n = read(conn, inbuf, slow ? 4096 : sizeof(inbuf));
+
+			if (slow && ++reads % 16 == 0)
+				poll(NULL, 0, 1);
 
 			if (n > 0) {
 				hash = fnv(hash, (unsigned char *)inbuf, (size_t)n);
@@ -245,7 +272,7 @@ sink(uint64_t sendbytes)
 }
 
 static void
-slow_sink(void)
+slow_sink(int pause_every)
 {
 	uint64_t hash = fnv(0xcbf29ce484222325ULL, (unsigned char *)inbuf, inlen);
 	uint64_t received = inlen;
@@ -258,7 +285,7 @@ slow_sink(void)
 			break;
 		hash = fnv(hash, (unsigned char *)inbuf, (size_t)got);
 		received += (uint64_t)got;
-		if (reads % 16 == 0)
+		if (reads % pause_every == 0)
 			poll(NULL, 0, 1);
 	}
 	if (got == -1)
@@ -364,13 +391,24 @@ run(const char *action)
 		fflush(stdout);
 	} else if (strcmp(action, "shut") == 0) {
 		shutdown(conn, SHUT_WR);
+	} else if (strcmp(action, "stamps") == 0) {
+		while (read_line()) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			printf("%s @ %.3f\n", line, (double)now.tv_sec * 1000 +
+			    (double)now.tv_nsec / 1e6);
+		}
+		fflush(stdout);
 	} else if (strcmp(action, "eof") == 0) {
 		if (inlen > 0 || fill() != 0)
 			die("expected EOF, got [%.*s]", (int)inlen, inbuf);
 	} else if (strcmp(action, "sink") == 0) {
-		sink(0);
+		sink(0, 0);
 	} else if (strcmp(action, "slowsink") == 0) {
-		slow_sink();
+		slow_sink(16);
+	} else if (strcmp(action, "crawl") == 0) {
+		slow_sink(1);
 	} else if (strcmp(action, "spew") == 0) {
 		spew();
 	} else if (strncmp(action, "sendlines:", 10) == 0) {
@@ -381,7 +419,9 @@ run(const char *action)
 			send_all(text, strlen(text));
 		}
 	} else if (strncmp(action, "flood:", 6) == 0) {
-		sink(strtoull(action + 6, NULL, 10));
+		sink(strtoull(action + 6, NULL, 10), 0);
+	} else if (strncmp(action, "slowflood:", 10) == 0) {
+		sink(strtoull(action + 10, NULL, 10), 1);
 	} else if (strncmp(action, "turns:", 6) == 0) {
 		char *end;
 		long n = strtol(action + 6, &end, 10), k = 1, cap_ms = 0;
@@ -541,6 +581,24 @@ main(int argc, char **argv)
 	alarm((unsigned)(timeout_ms / 1000) * 6 + 10);	/* whatever happens, end */
 	if (argc >= 2 && strcmp(argv[0], "freeport") == 0) {
 		listener = listen_on(argv[1], "0", "/dev/stdout");
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[0], "pattern") == 0) {
+		static char chunk[1 << 16];
+		unsigned long long left = strtoull(argv[1], NULL, 10);
+
+		fill_pattern(chunk, sizeof(chunk));
+		while (left > 0) {
+			size_t n = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+
+			fwrite(chunk, 1, n, stdout);
+			left -= n;
+		}
+		return 0;
+	}
+	if (argc >= 1 && strcmp(argv[0], "checksum") == 0) {
+		conn = STDIN_FILENO;
+		slow_sink(1 << 30);
 		return 0;
 	}
 	if (argc < 3)

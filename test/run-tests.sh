@@ -1,10 +1,14 @@
 #!/bin/sh
-# Runs the unit tests and the bats suites, all as TAP, twice: against the
-# plain build and against the build with AddressSanitizer and UBSan (whose
-# runtime is preloaded ahead of the shim).  A sanitizer report anywhere is a
+# SPDX-License-Identifier: BSD-2-Clause
+# Runs the unit tests and the bats suites, all as TAP: against the plain
+# build, again with SOCKREDIR_BUFFER=auto as every test's default buffering,
+# and against the build with AddressSanitizer and UBSan (whose runtime is
+# preloaded ahead of the shim).  A sanitizer report anywhere is a
 # failure: ASan's go to build-asan/reports, UBSan's (built not to recover)
-# end the program and show on its stderr, which the tests check.  Ends with one line "N passed, N failed"; exits non-zero if
-# anything failed.
+# end the program and show on its stderr, which the tests check.  Ends with
+# one line "N passed, N failed, N skipped"; exits non-zero if anything
+# failed.  Runs with what is installed: a test whose tool is missing is
+# skipped, and the reasons are listed before the summary.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 log=build/test-results.tap
@@ -20,17 +24,26 @@ tap() {
 	tee -a "$log" | grep -v '^ok '
 }
 
+command -v bats >/dev/null ||
+	echo "not ok - bats is not installed (make deps-test installs it)" | tap
+
 echo "== unit tests"
 build/test/unit_config | tap
 echo "== integration tests"
 bats --tap bats | tap
+
+echo "== integration tests again, with SOCKREDIR_BUFFER=auto wherever a test does not choose"
+# (not the files whose tests choose their own buffering or never start a
+# program through start_shimmed: they would run the same tests again)
+SOCKREDIR_TEST_BUFFER=auto bats --tap $(ls bats/*.bats | grep -v -e /build -e /tools -e /bench \
+    -e /packaging -e /license -e /readme -e /demo -e /launcher) | tap
 
 echo "== unit tests under ASan and UBSan"
 ASAN_OPTIONS="log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
     build-asan/test/unit_config | tap
 echo "== integration tests against the library built with ASan and UBSan"
 # The host programs (sed, python3 ...) are not ours: their leaks are not
-# reported; valgrind checks the shim's own (make valgrind).
+# reported; valgrind checks the shim's own (bats/tools.bats, in the plain run).
 SOCKREDIR_LIB=$PWD/build-asan/libsockredir.so \
 SOCKREDIR_PRELOAD_FIRST=$(realpath "$(${CC:-cc} -print-file-name=libasan.so)") \
 ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan" \
@@ -42,6 +55,11 @@ for report in "$reports"/*; do
 	echo "not ok - sanitizer report $report" | tap
 	sed 's/^/# /' "$report"
 done
+
+if grep -q ' # skip' "$log"; then
+	echo "== skipped, with the reasons (count, reason):"
+	sed -n 's/^ok .* # skip *//p' "$log" | sort | uniq -c | sort -rn
+fi
 
 passed=$(grep '^ok ' "$log" | grep -vc ' # skip')
 skipped=$(grep '^ok ' "$log" | grep -c ' # skip')

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of the pure code: the configuration parser (every variable,
  * every valid form, every bad value) and the printing of addresses.  No
@@ -198,9 +199,9 @@ test_buffer(void)
 {
 	static const struct { const char *text; enum sockredir_buffer buffer; } good[] = {
 		{ "line", SOCKREDIR_BUFFER_LINE }, { "full", SOCKREDIR_BUFFER_FULL },
-		{ "none", SOCKREDIR_BUFFER_NONE },
+		{ "none", SOCKREDIR_BUFFER_NONE }, { "auto", SOCKREDIR_BUFFER_AUTO },
 	};
-	static const char *bad[] = { "Line", "lines", "0", "weird", "full " };
+	static const char *bad[] = { "Line", "lines", "0", "weird", "full ", "Auto", "auto " };
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_BUFFER,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # behind-haproxy.sh PORT PROXY PROGRAM ARG...: the bench's PROXY rows.  HAProxy
 # on PORT, configured by docs/deploy/haproxy.cfg, in front of two sockredir
 # inetd listeners running PROGRAM; PROXY=1 keeps the file's send-proxy-v2 and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # The benchmark chart: each variant's median as a ratio to the floor of its
 # section (1 = a hand-written socket program), bars from 1, log scale;
 # sockredir's bars in red.

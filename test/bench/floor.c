@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * floor: what a hand-written program would do directly on a socket, the
  * benchmark's floor for each measurement.  No stdio on the socket, TCP_NODELAY

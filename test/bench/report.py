@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Summarise test/bench/run.sh's results.tsv: median and min-max of each
 variant, its ratio to the floor of its section, and what happened to it.
 Writes OUT/table.md, OUT/chart.dat and (with gnuplot) OUT/benchmarks.svg;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make bench: sockredir against socat, ncat and tcpserver/tcpclient, with a
 # hand-written socket program (floor.c) as the floor.  Every variant runs
 # several times, interleaved with the others; every transfer is verified
@@ -26,10 +27,10 @@ printf 'section\tvariant\trep\tvalue\tunit\tstatus\n' >"$RESULTS"
 date -u '+%Y-%m-%d %H:%M UTC' >"$OUT/run-date"
 
 if [[ $QUICK == 1 ]]; then
-	TURNS=200 REPS=1 BULK_REPS=1 BULK_LINES=50000 STARTS=20 SESSIONS=160
+	TURNS=200 REPS=1 BULK_REPS=1 BULK_LINES=50000 STARTS=20 SESSIONS=160 TICKS=5
 	CAP_MS=300 DEADLOCK_S=1
 else
-	TURNS=2000 REPS=5 BULK_REPS=3 BULK_LINES=1000000 STARTS=200 SESSIONS=2000
+	TURNS=2000 REPS=5 BULK_REPS=3 BULK_LINES=1000000 STARTS=200 SESSIONS=2000 TICKS=20
 	CAP_MS=1500 DEADLOCK_S=2
 fi
 HOST=127.0.0.1
@@ -158,7 +159,41 @@ startup_once() {	# rep
 	record startup "sockredir: connect, converse, exit path" "$rep" \
 		"$(( (end - start) / STARTS / 1000 ))" "us/run" \
 		"$([[ $failures == 0 ]] && echo ok || echo "failed: $failures runs")"
+	start=$(date +%s%N)
+	for ((i = 0; i < STARTS; i++)); do
+		env SOCKREDIR_MODE=out SOCKREDIR_HOST=$HOST SOCKREDIR_PORT=$PORT LD_PRELOAD="$LIB" \
+			SOCKREDIR_BUFFER=auto "$LEGACY" hello >/dev/null 2>&1 || failures=$((failures + 1))
+	done
+	end=$(date +%s%N)
+	record startup "sockredir BUFFER=auto: the same" "$rep" \
+		"$(( (end - start) / STARTS / 1000 ))" "us/run" \
+		"$([[ $failures == 0 ]] && echo ok || echo "failed: $failures runs")"
 	stop "$acceptor"
+}
+
+# BUFFER=auto's idle flush: a program that computes and prints a line every
+# 100 ms, reading nothing; how long each line took to reach the peer.
+idle_flush_once() {	# rep
+	local rep=$1 peer
+	rm -f "$OUT/ready"
+	mkfifo "$OUT/ready"
+	exec {ready}<>"$OUT/ready"
+	"$PEER" -t 10 -r "$OUT/ready" listen "$HOST" 0 stamps >"$OUT/stamps" 2>/dev/null &
+	peer=$!
+	read -r -t 10 -u "$ready" PORT
+	exec {ready}<&-
+	env SOCKREDIR_MODE=out SOCKREDIR_HOST=$HOST SOCKREDIR_PORT=$PORT LD_PRELOAD="$LIB" \
+		SOCKREDIR_BUFFER=auto "$LEGACY" ticks "$TICKS" >/dev/null 2>&1
+	wait "$peer"
+	if [[ $(wc -l <"$OUT/stamps") -ne $TICKS ]]; then
+		record "auto idle flush" "line every 100 ms: worst delay" "$rep" - - "failed"
+		return
+	fi
+	record "auto idle flush" "line every 100 ms: median delay" "$rep" \
+		"$(awk '{print $5 - $3}' "$OUT/stamps" | sort -n | awk '{d[NR] = $1} END {printf "%.1f", d[int((NR + 1) / 2)]}')" \
+		ms ok
+	record "auto idle flush" "line every 100 ms: worst delay" "$rep" \
+		"$(awk '{print $5 - $3}' "$OUT/stamps" | sort -n | tail -1)" ms ok
 }
 
 inetd_once() {	# concurrency name template rep
@@ -229,6 +264,7 @@ client_variants() {	# K
 	cat <<EOF
 floor: C program on a socket	-	$FLOOR client $HOST \$PORT $k	-
 sockredir	-	$shim_env SOCKREDIR_MODE=client $LEGACY reply$k	-
+sockredir BUFFER=auto	-	$shim_env SOCKREDIR_MODE=client SOCKREDIR_BUFFER=auto $LEGACY reply$k	-
 socat EXEC stdbuf -oL	socat	socat TCP:$HOST:\$PORT EXEC:'$STDBUF -oL $LEGACY reply$k'	-
 socat EXEC pty,raw,echo=0	socat	socat TCP:$HOST:\$PORT EXEC:'$LEGACY reply$k',pty,raw,echo=0	-
 ncat --exec stdbuf -oL	ncat	ncat $HOST \$PORT --exec '$STDBUF -oL $LEGACY reply$k'	-
@@ -250,6 +286,7 @@ server_variants() {	# K
 	cat <<EOF
 floor: C program on a socket	-	$FLOOR server $HOST \$PORT $k	-
 sockredir	-	$shim_env SOCKREDIR_MODE=server SOCKREDIR_TIMEOUT=10 $LEGACY reply$k	-
+sockredir BUFFER=auto	-	$shim_env SOCKREDIR_MODE=server SOCKREDIR_TIMEOUT=10 SOCKREDIR_BUFFER=auto $LEGACY reply$k	-
 socat TCP-LISTEN stdbuf -oL	socat	socat TCP-LISTEN:\$PORT,bind=$HOST,reuseaddr EXEC:'$STDBUF -oL $LEGACY reply$k'	-
 ncat -l --exec stdbuf -oL	ncat	ncat -l $HOST \$PORT --exec '$STDBUF -oL $LEGACY reply$k'	-
 tcpserver stdbuf -oL	tcpserver	tcpserver -H -R -l0 $HOST \$PORT $STDBUF -oL $LEGACY reply$k	-
@@ -270,6 +307,7 @@ floor: fully buffered writes	-	$FLOOR bulk $HOST \$PORT $BULK_LINES
 sockredir BUFFER=full	-	$shim_env SOCKREDIR_MODE=out SOCKREDIR_BUFFER=full $LEGACY bulk $BULK_LINES
 sockredir BUFFER=line	-	$shim_env SOCKREDIR_MODE=out SOCKREDIR_BUFFER=line $LEGACY bulk $BULK_LINES
 sockredir BUFFER=none	-	$shim_env SOCKREDIR_MODE=out SOCKREDIR_BUFFER=none $LEGACY bulk $BULK_LINES
+sockredir BUFFER=auto	-	$shim_env SOCKREDIR_MODE=out SOCKREDIR_BUFFER=auto $LEGACY bulk $BULK_LINES
 socat EXEC	socat	socat -u EXEC:'$LEGACY bulk $BULK_LINES' TCP:$HOST:\$PORT
 socat EXEC stdbuf -oL	socat	socat -u EXEC:'$STDBUF -oL $LEGACY bulk $BULK_LINES' TCP:$HOST:\$PORT
 ncat --exec	ncat	ncat $HOST \$PORT --exec '$LEGACY bulk $BULK_LINES'
@@ -282,6 +320,7 @@ inetd_variants() {
 floor: forking C server	-	$FLOOR forkserver $HOST \$PORT
 forking C server, stdio child	-	$FLOOR stdioserver $HOST \$PORT
 sockredir inetd	-	$shim_env SOCKREDIR_MODE=inetd $LEGACY once
+sockredir inetd BUFFER=auto	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_BUFFER=auto $LEGACY once
 sockredir inetd, DEBUG=1 service log	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_DEBUG=1 $LEGACY once
 sockredir inetd x2 behind HAProxy	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 0 $LEGACY once
 sockredir inetd x2 PROXY=1 behind HAProxy send-proxy-v2	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 1 $LEGACY once
@@ -339,9 +378,14 @@ for ((rep = 1; rep <= BULK_REPS; rep++)); do
 done
 }
 
-section_wanted startup && for ((rep = 1; rep <= REPS; rep++)); do
+section_wanted startup && {
+for ((rep = 1; rep <= REPS; rep++)); do
 	startup_once "$rep"
 done
+for ((rep = 1; rep <= BULK_REPS; rep++)); do
+	idle_flush_once "$rep"
+done
+}
 
 section_wanted inetd && {
 inetd_list=$(inetd_variants)

@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
+# The Debian package: make deb builds it in a copy of the tree (never in the
+# tree itself, whose build/ the other tests use), with the library in the
+# multiarch directory; extracted with dpkg-deb -x, its launcher finds its
+# library and converses; lintian finds only what README.md lists.
+
+bats_require_minimum_version 1.5.0
+load helper
+load hardening
+
+# Built once for the file; a reason to skip is left for setup() to give
+# (bats 1.8 cannot skip from setup_file).
+setup_file() {
+	local tool
+	[[ -z ${SOCKREDIR_PRELOAD_FIRST:-} ]] || {
+		echo "packaged once, in the plain run" >"$BATS_FILE_TMPDIR/skip"
+		return 0
+	}
+	for tool in dpkg-buildpackage dh dpkg-deb dpkg-architecture dpkg-parsechangelog; do
+		command -v "$tool" >/dev/null || {
+			echo "$tool not installed (make deps-deb)" >"$BATS_FILE_TMPDIR/skip"
+			return 0
+		}
+	done
+	OUT="$BATS_FILE_TMPDIR/deb"
+	make -C "$BATS_TEST_DIRNAME/.." deb DEB_OUT="$OUT" >"$BATS_FILE_TMPDIR/build.log" 2>&1 ||
+		echo failed >"$BATS_FILE_TMPDIR/build.failed"
+}
+
+setup() {
+	[[ ! -e $BATS_FILE_TMPDIR/skip ]] || skip "$(cat "$BATS_FILE_TMPDIR/skip")"
+	require_shim
+	T="$BATS_TEST_TMPDIR"
+	PEER_PID= PROG_PID=
+	OUT="$BATS_FILE_TMPDIR/deb"
+	VERSION=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
+	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	DEB="$OUT/sockredir_${VERSION}_$(dpkg-architecture -qDEB_HOST_ARCH).deb"
+	if [[ -e $BATS_FILE_TMPDIR/build.failed ]]; then
+		cat "$BATS_FILE_TMPDIR/build.log" >&2
+		fail "make deb failed"
+	fi
+}
+
+@test "make deb builds sockredir_VERSION_ARCH.deb outside the tree, whose build/ stays" {
+	[[ -f $DEB ]]
+	[[ -f $LIB ]]
+	[[ ! -e $ROOT/debian/sockredir && ! -e $ROOT/debian/.debhelper ]]
+	# The package is the library's own version.
+	run grep -c "^#define SOCKREDIR_VERSION \"$VERSION\"\$" "$ROOT/include/sockredir-public.h"
+	assert_output 1
+}
+
+@test "the package holds the library in the multiarch directory, the launcher, the manual pages and the docs" {
+	run dpkg-deb -c "$DEB"
+	assert_success
+	local path
+	for path in "./usr/lib/$MULTIARCH/libsockredir.so" ./usr/bin/sockredir \
+		./usr/share/man/man1/sockredir.1.gz ./usr/share/man/man7/sockredir.7.gz \
+		./usr/include/sockredir.h ./usr/share/doc/sockredir/README.md.gz \
+		./usr/share/doc/sockredir/copyright; do
+		assert_line --regexp " $path\$"
+	done
+	run dpkg-deb -f "$DEB" Depends
+	assert_output --partial libbsd0
+}
+
+@test "the extracted launcher finds the extracted library and converses with a peer" {
+	dpkg-deb -x "$DEB" "$T/x"
+	start_peer 127.0.0.1 send:ping 'expect:pong ping' dump
+	start_program LD_PRELOAD="$FIRST" -- "$T/x/usr/bin/sockredir" --host=127.0.0.1 \
+		--port="$PORT" sh -c 'read -r line; echo "pong $line"; echo "$LD_PRELOAD"'
+	wait_both
+	assert_file_equals "$T/peer.out" "$T/x/usr/lib/$MULTIARCH/libsockredir.so"
+	run env LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$T/x/usr/share/man/man1/sockredir.1.gz"
+	assert_success
+	assert_output --partial SOCKREDIR_LIBRARY
+}
+
+@test "the package is built hardened with Debian's flags" {
+	dpkg-deb -x "$DEB" "$T/x"
+	assert_hardened "$T/x/usr/lib/$MULTIARCH/libsockredir.so" "$T/x/usr/bin/sockredir"
+	run grep -c -- '-ffile-prefix-map=' "$BATS_FILE_TMPDIR/build.log"
+	refute_output 0	# dpkg-buildflags' CFLAGS reached the compiler
+}
+
+@test "lintian reports only the findings README.md lists, with their reasons" {
+	command -v lintian >/dev/null || skip "lintian not installed (make deps-deb)"
+	run lintian --no-tag-display-limit -EIL +pedantic --color never "$OUT"/sockredir_*.changes
+	local tags listed
+	tags=$(sed -n 's/^[EWIPX]: [^ ]*\( changes\)\{0,1\}: \([a-z0-9-]*\).*/\2/p' <<<"$output" | sort -u)
+	listed=$(sed -n '/^<!-- lintian findings -->$/,/^<!-- end -->$/s/^| `\([a-z0-9-]*\)`.*/\1/p' \
+		"$ROOT/README.md" | sort -u)
+	[[ -n $listed ]] || fail "README.md lists no lintian findings"
+	run comm -23 <(echo "$tags") <(echo "$listed")
+	assert_output ""
+}
