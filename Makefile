@@ -35,8 +35,8 @@ ALL_LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
 B       := build
 SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
             shim/children.c shim/exitpath.c shim/interpose.c shim/interpose_io.c \
-            shim/autoflush.c shim/inetd.c \
-            shim/sockredir.c
+            shim/autoflush.c shim/inetd.c shim/proxy.c shim/proxyread.c \
+            shim/activation.c shim/attach.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
@@ -92,7 +92,8 @@ $(LAUNCHER): $(B)/obj/launcher.o $(B)/flags
 	$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) -o $@ $< $(BSD_LIBS) $(LDLIBS)
 
 # The unit tests link the pure code without the constructor.
-$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o $(B)/flags | $(B)/test
+$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o \
+    $(B)/obj/proxy.o $(B)/flags | $(B)/test
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(BSD_LIBS) $(LDLIBS)
 
 $(B)/test/floor: test/bench/floor.c $(B)/flags | $(B)/test
@@ -178,10 +179,10 @@ mutate:
 
 # libFuzzer over the whole configuration parser and the ALLOW matcher.
 $(B)/fuzz_config: test/fuzz_config.c shim/config.c shim/allow.c shim/address.c \
-    shim/shim.h include/sockredir.h | $(B)/obj
+    shim/proxy.c shim/shim.h include/sockredir.h | $(B)/obj
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    $(LINT_FLAGS) -o $@ test/fuzz_config.c shim/config.c shim/allow.c \
-	    shim/address.c $(BSD_LIBS)
+	    shim/address.c shim/proxy.c $(BSD_LIBS)
 
 fuzz: $(B)/fuzz_config
 	mkdir -p $(B)/fuzz-corpus

@@ -23,6 +23,14 @@
 #define SOCKREDIR_ENV_DEBUG	"SOCKREDIR_DEBUG"
 #define SOCKREDIR_ENV_MAX	"SOCKREDIR_MAX"
 #define SOCKREDIR_ENV_ALLOW	"SOCKREDIR_ALLOW"
+#define SOCKREDIR_ENV_MAX_PER_PEER	"SOCKREDIR_MAX_PER_PEER"
+#define SOCKREDIR_ENV_SESSION_TIMEOUT	"SOCKREDIR_SESSION_TIMEOUT"
+#define SOCKREDIR_ENV_PROXY	"SOCKREDIR_PROXY"
+/* systemd's socket activation, as sd_listen_fds(3) reads it. */
+#define SOCKREDIR_ENV_LISTEN_PID	"LISTEN_PID"
+#define SOCKREDIR_ENV_LISTEN_FDS	"LISTEN_FDS"
+#define SOCKREDIR_ENV_LISTEN_FDNAMES	"LISTEN_FDNAMES"
+#define SOCKREDIR_LISTEN_FDS_START	3
 /* Set by the shim for the program's children: "PID:DEV:INO" of the stream. */
 #define SOCKREDIR_ENV_STREAM	"SOCKREDIR_STREAM"
 
@@ -33,6 +41,9 @@
 #define SOCKREDIR_UNIX_PREFIX	"unix:"
 #define SOCKREDIR_DEFAULT_MAX	40	/* as tcpserver's -c */
 #define SOCKREDIR_MAX_ALLOW	128	/* entries in SOCKREDIR_ALLOW */
+#define SOCKREDIR_MAX_LISTENERS	16	/* sockets listened on, passed ones too */
+#define SOCKREDIR_PROXY_DEADLINE_MS 5000 /* for the whole PROXY header */
+#define SOCKREDIR_SESSION_KILL_MS 2000	/* SIGTERM to SIGKILL */
 
 enum sockredir_mode {
 	SOCKREDIR_INACTIVE,
@@ -41,6 +52,7 @@ enum sockredir_mode {
 	SOCKREDIR_CLIENT,	/* connect; fds 0 and 1 ("both" too) */
 	SOCKREDIR_SERVER,	/* listen, accept one; fds 0 and 1 */
 	SOCKREDIR_INETD,	/* listen; fork a copy per connection; fds 0 and 1 */
+	SOCKREDIR_ATTACH,	/* fds 0 and 1 already hold the connection */
 };
 
 enum sockredir_buffer {
@@ -68,8 +80,12 @@ struct sockredir_config {
 	long linger_ms;		/* 0: close at once */
 	int debug;
 	unsigned max_children;		/* inetd */
+	unsigned max_per_peer;		/* inetd; 0: no limit */
+	long session_timeout_ms;	/* inetd; 0: no limit */
 	size_t nallow;			/* inetd; 0: everyone */
 	struct sockredir_allow allow[SOCKREDIR_MAX_ALLOW];
+	int proxy;		/* server, inetd, attach: PROXY header required */
+	unsigned listen_fds;	/* server, inetd: sockets passed from fd 3; 0: none */
 };
 
 /* Reads an environment variable; getenv(3) in the shim, a table in tests. */
@@ -109,5 +125,33 @@ int sockredir_parse_allow(const char *text, struct sockredir_allow *allow,
 struct sockaddr;
 int sockredir_allow_match(const struct sockredir_allow *allow, size_t nallow,
     const struct sockaddr *peer);
+
+/*
+ * PROXY protocol (HAProxy's proxy-protocol.txt), v1 and v2.  The parser is
+ * pure: given the first len bytes received, it says whether they can begin a
+ * header, and once they are enough to decide, what the header says and how
+ * long it is.  A v2 header's TLVs need not be present: header_length counts
+ * them, and the caller skips them.
+ */
+struct sockredir_proxy_address {
+	int family;			/* AF_INET or AF_INET6 */
+	unsigned char address[16];	/* network byte order */
+	unsigned port;
+};
+
+struct sockredir_proxy {
+	size_t header_length;	/* bytes of the whole header */
+	int version;		/* 1 or 2 */
+	int addressed;		/* 0: LOCAL, UNKNOWN or another family: the
+				   connection is described by its own addresses */
+	struct sockredir_proxy_address source, destination;
+};
+
+/* Longest prefix the parser ever needs: a v2 header up to its UNIX addresses. */
+#define SOCKREDIR_PROXY_DECIDE_MAX (16 + 216)
+
+/* 1: decided (*proxy filled); 0: a valid beginning, more bytes needed; -1: not a header. */
+int sockredir_parse_proxy(const unsigned char *bytes, size_t len,
+    struct sockredir_proxy *proxy);
 
 #endif

@@ -6,10 +6,12 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,16 +215,22 @@ forget_description(void)
 		unsetenv(description_names[i]);
 }
 
+/* UNIXLOCALPATH: the path the socket is bound to; a client's has none. */
 static int
-describe_unix(int stream, const struct sockredir_config *config)
+describe_unix(int stream, const struct sockaddr_un *local, socklen_t locallen)
 {
 	struct ucred peer;
 	socklen_t peerlen = sizeof(peer);
+	size_t pathlen = locallen > offsetof(struct sockaddr_un, sun_path) ?
+	    strnlen(local->sun_path, locallen - offsetof(struct sockaddr_un, sun_path)) : 0;
+	char path[sizeof(local->sun_path) + 1];
 
 	if (getsockopt(stream, SOL_SOCKET, SO_PEERCRED, &peer, &peerlen) == -1)
 		return 0;
-	if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (mode_listens(config->mode) &&
-	    PUT(unix_path_slot, "UNIXLOCALPATH", config->unix_path) != 0))
+	memcpy(path, local->sun_path, pathlen);
+	path[pathlen] = '\0';
+	if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (pathlen > 0 &&
+	    PUT(unix_path_slot, "UNIXLOCALPATH", path) != 0))
 		return -1;
 	return PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
 	    PUT_NUMBER(unix_euid_slot, "UNIXREMOTEEUID", peer.uid) != 0 ||
@@ -230,25 +238,60 @@ describe_unix(int stream, const struct sockredir_config *config)
 }
 
 static int
-describe_tcp(int stream)
+put_tcp(const struct sockaddr *local, const struct sockaddr *remote)
 {
-	struct sockaddr_storage local, remote;
-	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
 	char localip[INET6_ADDRSTRLEN], remoteip[INET6_ADDRSTRLEN];
 	unsigned localport, remoteport;
 
-	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1 ||
-	    getpeername(stream, (struct sockaddr *)&remote, &remotelen) == -1 ||
-	    address_ip_port((struct sockaddr *)&local, localip, sizeof(localip),
-	    &localport) == -1 ||
-	    address_ip_port((struct sockaddr *)&remote, remoteip, sizeof(remoteip),
-	    &remoteport) == -1)
+	if (address_ip_port(local, localip, sizeof(localip), &localport) == -1 ||
+	    address_ip_port(remote, remoteip, sizeof(remoteip), &remoteport) == -1)
 		return 0;
 	return PUT(proto_slot, "PROTO", "TCP") != 0 ||
 	    PUT(local_ip_slot, "TCPLOCALIP", localip) != 0 ||
 	    PUT_NUMBER(local_port_slot, "TCPLOCALPORT", localport) != 0 ||
 	    PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||
 	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", remoteport) != 0 ? -1 : 0;
+}
+
+static int
+describe_tcp(int stream, const struct sockaddr *local)
+{
+	struct sockaddr_storage remote;
+	socklen_t remotelen = sizeof(remote);
+
+	if (getpeername(stream, (struct sockaddr *)&remote, &remotelen) == -1)
+		return 0;
+	return put_tcp(local, (struct sockaddr *)&remote);
+}
+
+/*
+ * PROXY protocol: the header's addresses, the original client's and the one
+ * it reached, describe the connection instead of the proxy's (TCP names,
+ * also behind a unix: listener).  A LOCAL or UNKNOWN header leaves the
+ * connection's own.
+ */
+static struct sockaddr_storage proxied_local, proxied_remote;
+static int proxied;
+
+void
+use_proxy_header(const struct sockredir_proxy *header)
+{
+	proxied = header->addressed;
+	if (proxied) {
+		proxy_sockaddr(&header->destination, &proxied_local);
+		proxy_sockaddr(&header->source, &proxied_remote);
+	}
+}
+
+/* For the DEBUG line: the header's addresses, if it gave any. */
+int
+proxied_addresses(struct sockaddr_storage *local, struct sockaddr_storage *remote)
+{
+	if (!proxied)
+		return 0;
+	*local = proxied_local;
+	*remote = proxied_remote;
+	return 1;
 }
 
 /*
@@ -261,6 +304,18 @@ describe_tcp(int stream)
 int
 describe_connection(int stream, const struct sockredir_config *config)
 {
+	struct sockaddr_storage local = { 0 };
+	socklen_t locallen = sizeof(local);
+
+	(void)config;
 	forget_description();
-	return config->is_unix ? describe_unix(stream, config) : describe_tcp(stream);
+	if (proxied)
+		return put_tcp((struct sockaddr *)&proxied_local,
+		    (struct sockaddr *)&proxied_remote);
+	/* By the socket's family: a passed or attached one has no unix: host. */
+	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1)
+		return 0;
+	if (local.ss_family == AF_UNIX)
+		return describe_unix(stream, (struct sockaddr_un *)&local, locallen);
+	return describe_tcp(stream, (struct sockaddr *)&local);
 }

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bsd/string.h>
 
@@ -24,6 +25,7 @@ static const struct {
 	{ "both", SOCKREDIR_CLIENT },
 	{ "server", SOCKREDIR_SERVER },
 	{ "inetd", SOCKREDIR_INETD },
+	{ "attach", SOCKREDIR_ATTACH },
 };
 
 const char *
@@ -40,6 +42,14 @@ int
 mode_listens(enum sockredir_mode mode)
 {
 	return mode == SOCKREDIR_SERVER || mode == SOCKREDIR_INETD;
+}
+
+/* Where a connection may begin with a PROXY header. */
+static int
+mode_takes_proxy(enum sockredir_mode mode)
+{
+	return mode == SOCKREDIR_SERVER || mode == SOCKREDIR_INETD ||
+	    mode == SOCKREDIR_ATTACH;
 }
 
 int
@@ -236,7 +246,33 @@ lookup(sockredir_getenv_fn getenv_fn, const char *name)
 	return value != NULL && *value != '\0' ? value : NULL;
 }
 
-/* MAX and ALLOW apply to inetd mode only. */
+/*
+ * Socket activation, as sd_listen_fds(3) reads it: the variables are for us
+ * only when LISTEN_PID is our PID; then LISTEN_FDS sockets from fd 3 are
+ * our listeners.  A LISTEN_PID that is not ours (or not a number) is left
+ * alone, as the variables of some other process.
+ */
+static int
+parse_activation(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
+    char *why, size_t whylen)
+{
+	const char *value;
+	long number;
+
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_LISTEN_PID)) == NULL ||
+	    sockredir_parse_decimal(value, 1, 0x7fffffff, &number) != 0 ||
+	    number != (long)getpid())
+		return 0;
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_LISTEN_FDS)) == NULL)
+		return 0;
+	if (sockredir_parse_decimal(value, 0, SOCKREDIR_MAX_LISTENERS, &number) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_LISTEN_FDS, value,
+		    "not a number of passed sockets from 0 to 16");
+	config->listen_fds = (unsigned)number;
+	return 0;
+}
+
+/* MAX, ALLOW, MAX_PER_PEER and SESSION_TIMEOUT apply to inetd mode only. */
 static int
 parse_inetd(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
     char *why, size_t whylen)
@@ -251,6 +287,18 @@ parse_inetd(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
 			    "not a number of connections from 1 to 65535");
 		config->max_children = (unsigned)max;
 	}
+	/* Per peer address: a unix: host has none, so it is ignored there. */
+	if (!config->is_unix &&
+	    (value = lookup(getenv_fn, SOCKREDIR_ENV_MAX_PER_PEER)) != NULL) {
+		if (sockredir_parse_decimal(value, 1, 65535, &max) != 0)
+			return bad_value(why, whylen, SOCKREDIR_ENV_MAX_PER_PEER, value,
+			    "not a number of connections from 1 to 65535");
+		config->max_per_peer = (unsigned)max;
+	}
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_SESSION_TIMEOUT)) != NULL &&
+	    sockredir_parse_seconds(value, &config->session_timeout_ms) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_SESSION_TIMEOUT, value,
+		    "not a number of seconds from 0 to 86400 (e.g. 2.5)");
 	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_ALLOW)) == NULL)
 		return 0;
 	if (config->is_unix)
@@ -265,6 +313,7 @@ sockredir_parse_config(struct sockredir_config *config,
     sockredir_getenv_fn getenv_fn, char *why, size_t whylen)
 {
 	const char *value;
+	int opens;
 
 	memset(config, 0, sizeof(*config));
 	config->mode = SOCKREDIR_INACTIVE;
@@ -279,12 +328,17 @@ sockredir_parse_config(struct sockredir_config *config,
 		return 0;
 	if (parse_mode(value, &config->mode) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_MODE, value,
-		    "unknown mode (out, in, client, both, server, inetd)");
+		    "unknown mode (out, in, client, both, server, inetd, attach)");
 
-	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_HOST)) != NULL &&
+	if (mode_listens(config->mode) &&
+	    parse_activation(config, getenv_fn, why, whylen) != 0)
+		return EX_USAGE;
+	/* attach opens nothing, and passed sockets are bound already. */
+	opens = config->mode != SOCKREDIR_ATTACH && config->listen_fds == 0;
+	if (opens && (value = lookup(getenv_fn, SOCKREDIR_ENV_HOST)) != NULL &&
 	    parse_host(config, value, why, whylen) != 0)
 		return EX_USAGE;
-	if (!config->is_unix &&
+	if (opens && !config->is_unix &&
 	    (value = lookup(getenv_fn, SOCKREDIR_ENV_PORT)) != NULL &&
 	    parse_port(value, &config->port) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_PORT, value,
@@ -294,8 +348,8 @@ sockredir_parse_config(struct sockredir_config *config,
 	    sockredir_parse_buffer(value, &config->buffer) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
 		    "not one of line, full, none, auto");
-	/* inetd serves until signalled: TIMEOUT does not apply. */
-	if (config->mode != SOCKREDIR_INETD &&
+	/* inetd serves until signalled, attach waits for nothing: no TIMEOUT. */
+	if (config->mode != SOCKREDIR_INETD && config->mode != SOCKREDIR_ATTACH &&
 	    (value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&
 	    sockredir_parse_seconds(value, &config->timeout_ms) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_TIMEOUT, value,
@@ -310,6 +364,14 @@ sockredir_parse_config(struct sockredir_config *config,
 		else if (strcmp(value, "0") != 0)
 			return bad_value(why, whylen, SOCKREDIR_ENV_DEBUG, value,
 			    "not 1 (on) or 0 (off)");
+	}
+	if (mode_takes_proxy(config->mode) &&
+	    (value = lookup(getenv_fn, SOCKREDIR_ENV_PROXY)) != NULL) {
+		if (strcmp(value, "1") == 0)
+			config->proxy = 1;
+		else if (strcmp(value, "0") != 0)
+			return bad_value(why, whylen, SOCKREDIR_ENV_PROXY, value,
+			    "not 1 (a PROXY protocol header required) or 0 (off)");
 	}
 	if (config->mode == SOCKREDIR_INETD)
 		return parse_inetd(config, getenv_fn, why, whylen);

@@ -66,8 +66,43 @@ int prepare_environment(const struct sockredir_config *config);
 int describe_connection(int stream, const struct sockredir_config *config);
 
 /* inetd.c: returns the stream in a child; the listener never returns. */
-int serve_connections(const struct sockredir_config *config, int *listeners,
+int serve_connections(const struct sockredir_config *config, const int *listeners,
     int count);
+
+/* proxy.c: the header's address as a socket address. */
+void proxy_sockaddr(const struct sockredir_proxy_address *address,
+    struct sockaddr_storage *out);
+
+/*
+ * proxyread.c: takes exactly the PROXY header off a connection, a step at a
+ * time (for an inetd listener, which waits on many) or until a deadline.
+ */
+struct proxy_reader {
+	unsigned char bytes[SOCKREDIR_PROXY_DECIDE_MAX];
+	size_t have;		/* bytes taken into bytes[] */
+	size_t skip;		/* v2 TLV bytes still to be read and dropped */
+	int decided;
+	struct sockredir_proxy header;
+};
+int proxy_read_step(int fd, struct proxy_reader *reader);
+int proxy_read_header(int fd, struct proxy_reader *reader, long deadline_ms);
+const char *proxy_failure(int error);
+void drain_refused(int fd);
+void use_proxy_header(const struct sockredir_proxy *header);
+int proxied_addresses(struct sockaddr_storage *local,
+    struct sockaddr_storage *remote);
+void describe_peer(int stream, const struct sockredir_proxy *header, char *out,
+    size_t outlen);
+int read_proxy_or_fail(int stream, const struct sockredir_config *config,
+    char *why, size_t whylen);
+
+/* activation.c: systemd's passed listeners, checked and taken. */
+int take_passed_listeners(struct sockredir_config *config, int *listeners,
+    char *why, size_t whylen);
+
+/* attach.c: the connection a service manager left on fds 0 and 1. */
+int attached_stream(char *why, size_t whylen);
+
 
 /* exitpath.c: the exit descriptor is -1 until installed, and in children. */
 int install_exit_path(const struct stream_id *id, int stream, long linger_ms);

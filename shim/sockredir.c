@@ -50,27 +50,17 @@ failure_code(int error)
 	}
 }
 
+/* inetd serves until stopped; server takes the first connection. */
 static int
-listen_and_accept(const struct sockredir_config *config,
-    const struct addrinfo *list, const char *endpoint, char *why, size_t whylen)
+accept_on(const struct sockredir_config *config, int *listeners, int count,
+    const char *endpoint, char *why, size_t whylen)
 {
-	int listeners[16], count, stream;
+	int stream;
 
-	if (config->is_unix && clear_stale_unix_socket(config->unix_path) == -1) {
-		snprintf(why, whylen, "listen on %s: %s", endpoint,
-		    errno == EEXIST ? "exists and is not a socket; left untouched" :
-		    errno == EADDRINUSE ? "another server is listening there" :
-		    strerror(errno));
-		return -failure_code(errno);
-	}
-	if ((count = local_listen(list, listeners, 16)) == -1) {
-		snprintf(why, whylen, "listen on %s: %s", endpoint, strerror(errno));
-		return -failure_code(errno);
-	}
 	if (config->mode == SOCKREDIR_INETD)
 		return serve_connections(config, listeners, count);
 	stream = accept_first(listeners, count, config->timeout_ms);
-	if (config->is_unix)
+	if (config->is_unix && config->listen_fds == 0)
 		remove_unix_socket(config->unix_path);
 	if (stream == -1 && errno == ETIMEDOUT) {
 		snprintf(why, whylen, "no connection to %s within %ld.%03ld seconds",
@@ -84,14 +74,45 @@ listen_and_accept(const struct sockredir_config *config,
 	return stream;
 }
 
+static int
+listen_and_accept(const struct sockredir_config *config,
+    const struct addrinfo *list, const char *endpoint, char *why, size_t whylen)
+{
+	int listeners[SOCKREDIR_MAX_LISTENERS], count;
+
+	if (config->is_unix && clear_stale_unix_socket(config->unix_path) == -1) {
+		snprintf(why, whylen, "listen on %s: %s", endpoint,
+		    errno == EEXIST ? "exists and is not a socket; left untouched" :
+		    errno == EADDRINUSE ? "another server is listening there" :
+		    strerror(errno));
+		return -failure_code(errno);
+	}
+	if ((count = local_listen(list, listeners, SOCKREDIR_MAX_LISTENERS)) == -1) {
+		snprintf(why, whylen, "listen on %s: %s", endpoint, strerror(errno));
+		return -failure_code(errno);
+	}
+	return accept_on(config, listeners, count, endpoint, why, whylen);
+}
+
 /* Returns the connected stream, or minus a sysexits code with why filled. */
 static int
-open_stream(const struct sockredir_config *config, char *why, size_t whylen)
+open_stream(struct sockredir_config *config, char *why, size_t whylen)
 {
 	struct addrinfo *list;
 	char endpoint[400];
 	int stream, code;
 
+	/* Service managers: the connection, or the listeners, are given. */
+	if (config->mode == SOCKREDIR_ATTACH)
+		return attached_stream(why, whylen);
+	if (config->listen_fds > 0) {
+		int listeners[SOCKREDIR_MAX_LISTENERS];
+
+		if ((code = take_passed_listeners(config, listeners, why, whylen)) < 0)
+			return code;
+		return accept_on(config, listeners, code, "the passed sockets", why,
+		    whylen);
+	}
 	if ((code = resolve_endpoint(config, &list, why, whylen)) != 0)
 		return -code;
 	describe_endpoint(config, endpoint, sizeof(endpoint));
@@ -111,15 +132,18 @@ report_connection(const struct sockredir_config *config, int stream)
 	struct sockaddr_storage local, remote;
 	socklen_t locallen = sizeof(local), remotelen = sizeof(remote);
 	char here[300] = "?", there[300] = "?";
+	/* Under PROXY, the original client and the address it reached. */
+	int proxied = proxied_addresses(&local, &remote);
 
-	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == 0)
+	if (proxied || getsockname(stream, (struct sockaddr *)&local, &locallen) == 0)
 		describe_address((struct sockaddr *)&local, locallen, here, sizeof(here));
-	if (getpeername(stream, (struct sockaddr *)&remote, &remotelen) == 0)
+	if (proxied || getpeername(stream, (struct sockaddr *)&remote, &remotelen) == 0)
 		describe_address((struct sockaddr *)&remote, remotelen, there,
 		    sizeof(there));
 	report("%s: %s %s, local %s, on fd %s",
 	    sockredir_mode_name(config->mode),
-	    mode_listens(config->mode) ? "accepted" : "connected to",
+	    mode_listens(config->mode) ? "accepted" :
+	    config->mode == SOCKREDIR_ATTACH ? "attached to" : "connected to",
 	    there, here,
 	    config->mode == SOCKREDIR_OUT ? "1" :
 	    config->mode == SOCKREDIR_IN ? "0" : "0 and 1");
@@ -182,12 +206,18 @@ sockredir_init(void)
 
 	if ((stream = open_stream(&config, why, sizeof(why))) < 0)
 		fail(-stream, why);
-	if (config.debug)
+	/* inetd: the listener has read the header, and logs each copy itself. */
+	if (config.mode != SOCKREDIR_INETD &&
+	    (code = read_proxy_or_fail(stream, &config, why, sizeof(why))) != 0)
+		fail(code, why);
+	if (config.debug && config.mode != SOCKREDIR_INETD)
 		report_connection(&config, stream);
 	if (config.buffer != SOCKREDIR_BUFFER_FULL)
 		set_nodelay(stream);
 
-	if (redirect_stream(stream, config.mode) == -1)
+	/* attach: the connection is on fds 0 and 1 already. */
+	if (config.mode != SOCKREDIR_ATTACH &&
+	    redirect_stream(stream, config.mode) == -1)
 		fail_system("dup2");
 	release_standard_fds(config.mode);
 	redirected = mode_redirects_stdout(config.mode) ? STDOUT_FILENO : STDIN_FILENO;

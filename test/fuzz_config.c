@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer target over the whole configuration parser and the ALLOW
- * matcher.  The input is the environment: up to nine values separated by
- * NUL bytes (MODE, HOST, PORT, BUFFER, TIMEOUT, LINGER, DEBUG, MAX, ALLOW;
- * a missing value is unset), then 16 bytes of a peer address.  Besides the
- * sanitizers, it checks the contract's invariants and aborts on a breach.
+ * matcher.  The input is the environment: up to twelve values separated by
+ * NUL bytes (MODE, HOST, PORT, BUFFER, TIMEOUT, LINGER, DEBUG, MAX, ALLOW,
+ * MAX_PER_PEER, SESSION_TIMEOUT, PROXY; a missing value is unset), then 16
+ * bytes of a peer address.  The whole input is also given to the PROXY
+ * header parser.  Besides the sanitizers, it checks the contract's
+ * invariants and aborts on a breach.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -19,6 +21,7 @@ static const char *names[] = {
 	SOCKREDIR_ENV_MODE, SOCKREDIR_ENV_HOST, SOCKREDIR_ENV_PORT,
 	SOCKREDIR_ENV_BUFFER, SOCKREDIR_ENV_TIMEOUT, SOCKREDIR_ENV_LINGER,
 	SOCKREDIR_ENV_DEBUG, SOCKREDIR_ENV_MAX, SOCKREDIR_ENV_ALLOW,
+	SOCKREDIR_ENV_MAX_PER_PEER, SOCKREDIR_ENV_SESSION_TIMEOUT, SOCKREDIR_ENV_PROXY,
 };
 #define NVARS (sizeof(names) / sizeof(names[0]))
 static const char *values[NVARS];
@@ -45,7 +48,7 @@ check_config(const struct sockredir_config *config, const unsigned char *peer_by
 	struct sockaddr_in6 peer6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in peer4 = { .sin_family = AF_INET };
 
-	check(config->mode >= SOCKREDIR_INACTIVE && config->mode <= SOCKREDIR_INETD);
+	check(config->mode >= SOCKREDIR_INACTIVE && config->mode <= SOCKREDIR_ATTACH);
 	if (config->mode == SOCKREDIR_INACTIVE)
 		return;
 	check(config->is_unix || (config->port >= 1 && config->port <= 65535));
@@ -53,9 +56,16 @@ check_config(const struct sockredir_config *config, const unsigned char *peer_by
 	check(config->timeout_ms >= 0 && config->timeout_ms <= 86400000L);
 	check(config->linger_ms >= 0 && config->linger_ms <= 86400000L);
 	check(config->debug == 0 || config->debug == 1);
-	if (config->mode != SOCKREDIR_INETD)
+	check(config->proxy == 0 || config->proxy == 1);
+	check(!config->proxy || config->mode == SOCKREDIR_SERVER ||
+	    config->mode == SOCKREDIR_INETD || config->mode == SOCKREDIR_ATTACH);
+	if (config->mode != SOCKREDIR_INETD) {
+		check(config->max_per_peer == 0 && config->session_timeout_ms == 0);
 		return;
+	}
 	check(config->max_children >= 1 && config->max_children <= 65535);
+	check(config->max_per_peer <= 65535 && (!config->is_unix || config->max_per_peer == 0));
+	check(config->session_timeout_ms >= 0 && config->session_timeout_ms <= 86400000L);
 	check(config->nallow <= SOCKREDIR_MAX_ALLOW);
 	for (size_t i = 0; i < config->nallow; i++) {
 		const struct sockredir_allow *rule = &config->allow[i];
@@ -75,6 +85,32 @@ check_config(const struct sockredir_config *config, const unsigned char *peer_by
 	memcpy(&peer4.sin_addr, peer_bytes, 4);
 	(void)sockredir_allow_match(config->allow, config->nallow, (struct sockaddr *)&peer6);
 	(void)sockredir_allow_match(config->allow, config->nallow, (struct sockaddr *)&peer4);
+}
+
+/*
+ * The PROXY parser: a decision is final (a longer input never changes it),
+ * a v1 header lies within its 107 bytes and the input, a v2 one is at
+ * least its 16 bytes.
+ */
+static void
+check_proxy(const uint8_t *data, size_t size)
+{
+	struct sockredir_proxy proxy, longer;
+	int result = sockredir_parse_proxy(data, size, &proxy);
+
+	check(result >= -1 && result <= 1);
+	if (size > 0)
+		check(sockredir_parse_proxy(data, size - 1, &longer) != -1 || result == -1);
+	if (result != 1)
+		return;
+	check(proxy.version == 1 || proxy.version == 2);
+	if (proxy.version == 1)
+		check(proxy.header_length >= 8 && proxy.header_length <= 107 &&
+		    proxy.header_length <= size);
+	else
+		check(proxy.header_length >= 16 && proxy.header_length <= 16 + 65535);
+	check(!proxy.addressed || proxy.source.family == proxy.destination.family);
+	check(!proxy.addressed || proxy.source.port <= 65535);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -106,5 +142,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		check_config(&config, peer_bytes);
 	free(copy);
+	check_proxy(data, size);
 	return 0;
 }

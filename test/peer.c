@@ -5,6 +5,8 @@
  *
  *   send:TEXT      send TEXT and a newline ({pid} is ours, {line} the last
  *                  read, {localport} and {remoteport} the connection's)
+ *   sendraw:TEXT   send TEXT as it is, in one send, with \r, \n, \\ and
+ *                  \xHH escapes and no newline added (a PROXY header)
  *   recv           read one line into {line}
  *   expect:TEXT    read one line; fail unless it is TEXT
  *   print:TEXT     print TEXT on our stdout
@@ -337,6 +339,28 @@ turns(long n, long k, long cap_ms)
 	fflush(stdout);
 }
 
+/* TEXT with \r, \n, \\ and \xHH turned into their bytes; returns the length. */
+static size_t
+unescape(const char *text, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (*text != '\0' && n < outlen) {
+		if (text[0] != '\\' || text[1] == '\0')
+			out[n++] = *text++;
+		else if (text[1] == 'x' && text[2] != '\0' && text[3] != '\0') {
+			char hex[3] = { text[2], text[3], '\0' };
+
+			out[n++] = (char)strtoul(hex, NULL, 16);
+			text += 4;
+		} else {
+			out[n++] = text[1] == 'r' ? '\r' : text[1] == 'n' ? '\n' : text[1];
+			text += 2;
+		}
+	}
+	return n;
+}
+
 static void
 run(const char *action)
 {
@@ -346,6 +370,8 @@ run(const char *action)
 		expand(action + 5, text, sizeof(text) - 1);
 		strcat(text, "\n");
 		send_all(text, strlen(text));
+	} else if (strncmp(action, "sendraw:", 8) == 0) {
+		send_all(text, unescape(action + 8, text, sizeof(text)));
 	} else if (strcmp(action, "recv") == 0) {
 		if (!read_line())
 			die("EOF where a line was expected");

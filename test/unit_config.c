@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sockredir.h"
 #include "shim.h"
@@ -347,6 +348,77 @@ test_inetd(void)
 	    "a bad ALLOW entry is EX_USAGE and the line quotes that entry");
 }
 
+static void
+test_service(void)
+{
+	static const char *bad_seconds[] = { "1e3", "1.5s", "-1", "86401", ".5", "5." };
+	static const char *bad_flag[] = { "yes", "2", "true", "01", " 1" };
+	char pid[24], other[24];
+
+	environment(SOCKREDIR_ENV_MODE, "attach", SOCKREDIR_ENV_HOST, "",
+	    SOCKREDIR_ENV_PORT, "junk", SOCKREDIR_ENV_TIMEOUT, "junk", NULL);
+	CHECK(parse() == 0 && config.mode == SOCKREDIR_ATTACH && !config.proxy,
+	    "MODE=attach: HOST, PORT and TIMEOUT ignored");
+	CHECK(strcmp(sockredir_mode_name(SOCKREDIR_ATTACH), "attach") == 0,
+	    "attach is named attach");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_MAX_PER_PEER, "2",
+	    SOCKREDIR_ENV_SESSION_TIMEOUT, "1.5", SOCKREDIR_ENV_PROXY, "1", NULL);
+	CHECK(parse() == 0 && config.max_per_peer == 2 && config.session_timeout_ms == 1500 &&
+	    config.proxy == 1, "inetd: MAX_PER_PEER=2, SESSION_TIMEOUT=1.5, PROXY=1");
+	environment(SOCKREDIR_ENV_MODE, "inetd", NULL);
+	CHECK(parse() == 0 && config.max_per_peer == 0 && config.session_timeout_ms == 0 &&
+	    !config.proxy && config.listen_fds == 0, "inetd defaults: no limits, no PROXY");
+	for (size_t i = 0; i < sizeof(bad_seconds) / sizeof(bad_seconds[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_SESSION_TIMEOUT,
+		    bad_seconds[i], NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_SESSION_TIMEOUT") != NULL,
+		    "SESSION_TIMEOUT=\"%s\" is EX_USAGE", bad_seconds[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_flag) / sizeof(bad_flag[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "server", SOCKREDIR_ENV_PROXY, bad_flag[i], NULL);
+		CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_PROXY") != NULL,
+		    "PROXY=\"%s\" is EX_USAGE", bad_flag[i]);
+	}
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_MAX_PER_PEER, "0", NULL);
+	CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_MAX_PER_PEER=\"0\"") != NULL,
+	    "MAX_PER_PEER=0 is EX_USAGE");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_HOST, "unix:/tmp/s",
+	    SOCKREDIR_ENV_MAX_PER_PEER, "junk", NULL);
+	CHECK(parse() == 0 && config.max_per_peer == 0,
+	    "MAX_PER_PEER is ignored with a unix: host");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_PROXY, "junk",
+	    SOCKREDIR_ENV_MAX_PER_PEER, "junk", SOCKREDIR_ENV_SESSION_TIMEOUT, "junk", NULL);
+	CHECK(parse() == 0 && !config.proxy,
+	    "PROXY, MAX_PER_PEER, SESSION_TIMEOUT are ignored in client modes");
+	environment(SOCKREDIR_ENV_MODE, "server", SOCKREDIR_ENV_MAX_PER_PEER, "junk",
+	    SOCKREDIR_ENV_PROXY, "1", NULL);
+	CHECK(parse() == 0 && config.proxy, "server: PROXY=1, MAX_PER_PEER ignored");
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(other, sizeof(other), "%d", (int)getpid() + 1);
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_LISTEN_PID, pid,
+	    SOCKREDIR_ENV_LISTEN_FDS, "2", SOCKREDIR_ENV_HOST, "unix:",
+	    SOCKREDIR_ENV_PORT, "junk", NULL);
+	CHECK(parse() == 0 && config.listen_fds == 2,
+	    "LISTEN_PID ours: LISTEN_FDS=2 taken, HOST and PORT ignored");
+	environment(SOCKREDIR_ENV_MODE, "inetd", SOCKREDIR_ENV_LISTEN_PID, other,
+	    SOCKREDIR_ENV_LISTEN_FDS, "x", SOCKREDIR_ENV_PORT, "junk", NULL);
+	CHECK(parse() == EX_USAGE && config.listen_fds == 0 &&
+	    strstr(why, "SOCKREDIR_PORT") != NULL,
+	    "LISTEN_PID not ours: LISTEN_FDS left alone, PORT read");
+	environment(SOCKREDIR_ENV_MODE, "server", SOCKREDIR_ENV_LISTEN_PID, pid,
+	    SOCKREDIR_ENV_LISTEN_FDS, "17", NULL);
+	CHECK(parse() == EX_USAGE && strstr(why, "LISTEN_FDS=\"17\"") != NULL,
+	    "LISTEN_FDS=17 (more than 16 listeners) is EX_USAGE");
+	environment(SOCKREDIR_ENV_MODE, "server", SOCKREDIR_ENV_LISTEN_PID, pid,
+	    SOCKREDIR_ENV_LISTEN_FDS, "0", NULL);
+	CHECK(parse() == 0 && config.listen_fds == 0, "LISTEN_FDS=0: HOST and PORT bound");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_LISTEN_PID, pid,
+	    SOCKREDIR_ENV_LISTEN_FDS, "1", NULL);
+	CHECK(parse() == 0 && config.listen_fds == 0,
+	    "socket activation does not apply to client modes");
+}
+
 static struct sockaddr_storage peer_storage;
 
 static const struct sockaddr *
@@ -425,6 +497,162 @@ test_allow(void)
 	    SOCKREDIR_MAX_ALLOW);
 }
 
+/* A v2 header: command, family byte, address block and extra TLV bytes. */
+static size_t
+v2_header(unsigned char *out, int command, int family, const unsigned char *block,
+    size_t blocklen, size_t tlv)
+{
+	static const unsigned char signature[12] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
+	};
+
+	memcpy(out, signature, 12);
+	out[12] = (unsigned char)(0x20 | command);
+	out[13] = (unsigned char)family;
+	out[14] = (unsigned char)((blocklen + tlv) >> 8);
+	out[15] = (unsigned char)(blocklen + tlv);
+	if (blocklen > 0)
+		memcpy(out + 16, block, blocklen);
+	memset(out + 16 + blocklen, 0xee, tlv);
+	return 16 + blocklen + tlv;
+}
+
+static int
+address_is(const struct sockredir_proxy_address *address, const char *ip, unsigned port)
+{
+	unsigned char expected[16] = { 0 };
+	int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+
+	inet_pton(family, ip, expected);
+	return address->family == family && address->port == port &&
+	    memcmp(address->address, expected, family == AF_INET ? 4 : 16) == 0;
+}
+
+/* Every proper prefix of a header is "more needed", never a decision. */
+static int
+prefixes_undecided(const unsigned char *bytes, size_t decided_at)
+{
+	struct sockredir_proxy proxy;
+
+	for (size_t len = 0; len < decided_at; len++)
+		if (sockredir_parse_proxy(bytes, len, &proxy) != 0)
+			return 0;
+	return 1;
+}
+
+static void
+test_proxy_v1(void)
+{
+	static const char *bad[] = {
+		"GET / HTTP/1.0\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\n",
+		"PROXY TCP5 192.0.2.1 198.51.100.2 56324 443\r\n",
+		"PROXY TCP4 ::1 ::1 56324 443\r\n", "PROXY TCP6 1.2.3.4 1.2.3.4 1 2\r\n",
+		"PROXY TCP4 192.0.2.1 198.51.100.2 65536 443\r\n",
+		"PROXY TCP4 192.0.2.1 198.51.100.2 056324 443\r\n",
+		"PROXY TCP4 192.0.2.1 198.51.100.2 -1 443\r\n",
+		"PROXY TCP4  192.0.2.1 198.51.100.2 1 443\r\n",
+		"PROXY TCP4 192.0.2.1 198.51.100.2 1 443 \r\n",
+		"PROXY TCP4 192.0.2.1 198.51.100.2 1 443 9\r\n",
+		"PROXY TCP4 192.0.2.1 198.51.100.2 1\r\n", "PROXY \r\n", "PROXY\r\n",
+		"proxy TCP4 192.0.2.1 198.51.100.2 1 2\r\n", "PROXY UNKNOWNX\r\n",
+		"PROXY TCP4 192.0.2.01 198.51.100.2 1 2\r\n",
+	};
+	const char *tcp4 = "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\nhello\n";
+	const char *tcp6 = "PROXY TCP6 2001:db8::1 ::1 65535 0\r\n";
+	struct sockredir_proxy proxy;
+	char line[200];
+
+	CHECK(sockredir_parse_proxy((const unsigned char *)tcp4, strlen(tcp4), &proxy) == 1 &&
+	    proxy.version == 1 && proxy.addressed && proxy.header_length == strlen(tcp4) - 6 &&
+	    address_is(&proxy.source, "192.0.2.1", 56324) &&
+	    address_is(&proxy.destination, "198.51.100.2", 443),
+	    "PROXY v1 TCP4: the addresses, and the header's length without the payload after it");
+	CHECK(prefixes_undecided((const unsigned char *)tcp4, strlen(tcp4) - 6),
+	    "every beginning of a v1 header is undecided");
+	CHECK(sockredir_parse_proxy((const unsigned char *)tcp6, strlen(tcp6), &proxy) == 1 &&
+	    proxy.addressed && address_is(&proxy.source, "2001:db8::1", 65535) &&
+	    address_is(&proxy.destination, "::1", 0), "PROXY v1 TCP6");
+	CHECK(sockredir_parse_proxy((const unsigned char *)"PROXY UNKNOWN\r\nx", 16,
+	    &proxy) == 1 && !proxy.addressed && proxy.header_length == 15,
+	    "PROXY v1 UNKNOWN: the connection's own addresses");
+	strcpy(line, "PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n");
+	CHECK(sockredir_parse_proxy((const unsigned char *)line, strlen(line), &proxy) == 1 &&
+	    !proxy.addressed && proxy.header_length == strlen(line),
+	    "PROXY v1 UNKNOWN with addresses: ignored up to CRLF");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(sockredir_parse_proxy((const unsigned char *)bad[i], strlen(bad[i]),
+		    &proxy) == -1, "\"%s\" is not a header", shown(bad[i]));
+	CHECK(sockredir_parse_proxy((const unsigned char *)"G", 1, &proxy) == -1,
+	    "a client that speaks first is refused at its first byte");
+	memset(line, 'x', 120);
+	memcpy(line, "PROXY UNKNOWN ", 14);
+	CHECK(sockredir_parse_proxy((const unsigned char *)line, 106, &proxy) == 0 &&
+	    sockredir_parse_proxy((const unsigned char *)line, 107, &proxy) == -1,
+	    "107 bytes without CRLF are not a v1 header");
+	CHECK(sockredir_parse_proxy((const unsigned char *)"PROXY TCP4 1\0002", 14, &proxy)
+	    == 0 && sockredir_parse_proxy((const unsigned char *)"PROXY TCP4 1\0002\r\n",
+	    16, &proxy) == -1, "a NUL inside a v1 line is not a header");
+}
+
+static void
+test_proxy_v2(void)
+{
+	unsigned char tcp4[12] = { 192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0x01, 0xbb };
+	unsigned char tcp6[36] = { 0 }, unix_block[216] = { 0 }, header[600];
+	struct sockredir_proxy proxy;
+	size_t len;
+
+	len = v2_header(header, 1, 0x11, tcp4, sizeof(tcp4), 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == 1 && proxy.version == 2 &&
+	    proxy.addressed && proxy.header_length == 28 &&
+	    address_is(&proxy.source, "192.0.2.1", 56324) &&
+	    address_is(&proxy.destination, "198.51.100.2", 443), "PROXY v2 TCP4");
+	CHECK(prefixes_undecided(header, len), "every beginning of a v2 header is undecided");
+	len = v2_header(header, 1, 0x11, tcp4, sizeof(tcp4), 300);
+	CHECK(sockredir_parse_proxy(header, 28, &proxy) == 1 && proxy.header_length == 328,
+	    "PROXY v2 with TLVs: decided from the addresses, the length counts the TLVs");
+	tcp6[15] = 1;
+	tcp6[31] = 2;
+	tcp6[32] = 0x12;
+	tcp6[33] = 0x34;
+	tcp6[35] = 80;
+	len = v2_header(header, 1, 0x21, tcp6, sizeof(tcp6), 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == 1 && proxy.addressed &&
+	    proxy.header_length == 52 && address_is(&proxy.source, "::1", 0x1234) &&
+	    address_is(&proxy.destination, "::2", 80), "PROXY v2 TCP6");
+	len = v2_header(header, 0, 0x00, NULL, 0, 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == 1 && !proxy.addressed &&
+	    proxy.header_length == 16, "PROXY v2 LOCAL: the connection's own addresses");
+	len = v2_header(header, 0, 0x11, tcp4, sizeof(tcp4), 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == 1 && !proxy.addressed &&
+	    proxy.header_length == 28, "PROXY v2 LOCAL with addresses: they are skipped");
+	len = v2_header(header, 1, 0x12, tcp4, sizeof(tcp4), 0);
+	CHECK(sockredir_parse_proxy(header, 16, &proxy) == 1 && !proxy.addressed &&
+	    proxy.header_length == 28, "PROXY v2 UDP: the connection's own addresses");
+	len = v2_header(header, 1, 0x31, unix_block, sizeof(unix_block), 0);
+	CHECK(sockredir_parse_proxy(header, 16, &proxy) == 1 && !proxy.addressed &&
+	    proxy.header_length == len, "PROXY v2 UNIX: the connection's own addresses");
+	len = v2_header(header, 1, 0x00, NULL, 0, 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == 1 && !proxy.addressed,
+	    "PROXY v2 UNSPEC: the connection's own addresses");
+	len = v2_header(header, 1, 0x11, tcp4, 8, 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == -1,
+	    "PROXY v2 TCP4 with an address block too short is not a header");
+	len = v2_header(header, 2, 0x11, tcp4, sizeof(tcp4), 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == -1, "PROXY v2 command 2 is not a header");
+	len = v2_header(header, 1, 0x41, tcp4, sizeof(tcp4), 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == -1, "PROXY v2 family 4 is not a header");
+	len = v2_header(header, 1, 0x13, tcp4, sizeof(tcp4), 0);
+	CHECK(sockredir_parse_proxy(header, len, &proxy) == -1, "PROXY v2 transport 3 is not a header");
+	len = v2_header(header, 1, 0x11, tcp4, sizeof(tcp4), 0);
+	header[12] = 0x11;
+	CHECK(sockredir_parse_proxy(header, 13, &proxy) == -1,
+	    "PROXY v2 with version 1 is refused as soon as its 13th byte arrives");
+	header[12] = 0x21;
+	header[7] = 'q';
+	CHECK(sockredir_parse_proxy(header, 8, &proxy) == -1, "a wrong v2 signature is not a header");
+}
+
 int
 main(void)
 {
@@ -439,6 +667,9 @@ main(void)
 	test_describe_address();
 	test_inetd();
 	test_allow();
+	test_service();
+	test_proxy_v1();
+	test_proxy_v2();
 	printf("1..%d\n", tests);
 	return failures != 0;
 }

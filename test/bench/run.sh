@@ -10,6 +10,8 @@
 #   BENCH_QUICK=1   a reduced set, under a minute (the smoke test in make test)
 #   BENCH_OUT=DIR   where results go (default build/bench); a full run also
 #                   writes docs/benchmarks.md and docs/benchmarks.svg
+#   BENCH_SECTIONS="dialogs bulk startup inetd"   the sections to run (default
+#                   all); a partial run writes build/bench only
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
@@ -225,6 +227,33 @@ inetd_once() {	# concurrency name template rep
 	fi
 }
 
+# xinetd_conf PORT SERVER ARGS [ENV]: an xinetd configuration serving one
+# stream service on PORT (connection-rate limit off: its default, 50 a
+# second, would throttle the run); prints the file's name.
+xinetd_conf() {
+	local file=$OUT/xinetd-$1.conf
+	cat >"$file" <<CONF
+service sockredir-bench
+{
+	type = UNLISTED
+	socket_type = stream
+	protocol = tcp
+	wait = no
+	user = $(id -un)
+	bind = $HOST
+	port = $1
+	server = $2
+	server_args = $3
+	${4:+env = $4}
+	instances = 40
+	cps = 100000 1
+	log_on_success =
+	log_on_failure =
+}
+CONF
+	echo "$file"
+}
+
 # --- the variants --------------------------------------------------------
 # Each list: NAME<TAB>TOOL (or -)<TAB>TEMPLATE<TAB>expect-deadlock (or -)
 
@@ -292,7 +321,12 @@ floor: forking C server	-	$FLOOR forkserver $HOST \$PORT
 forking C server, stdio child	-	$FLOOR stdioserver $HOST \$PORT
 sockredir inetd	-	$shim_env SOCKREDIR_MODE=inetd $LEGACY once
 sockredir inetd BUFFER=auto	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_BUFFER=auto $LEGACY once
+sockredir inetd, DEBUG=1 service log	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_DEBUG=1 $LEGACY once
+sockredir inetd x2 behind HAProxy	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 0 $LEGACY once
+sockredir inetd x2 PROXY=1 behind HAProxy send-proxy-v2	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 1 $LEGACY once
 tcpserver stdbuf -oL	tcpserver	tcpserver -c 40 -H -R -l0 $HOST \$PORT $STDBUF -oL $LEGACY once
+xinetd stdbuf -oL	xinetd	xinetd -dontfork -pidfile $OUT/xinetd.pid -f \$(xinetd_conf \$PORT $STDBUF '-oL $LEGACY once')
+xinetd, sockredir attach	xinetd	xinetd -dontfork -pidfile $OUT/xinetd.pid -f \$(xinetd_conf \$PORT $LEGACY once 'LD_PRELOAD=$LIB SOCKREDIR_MODE=attach')
 socat TCP-LISTEN,fork stdbuf -oL	socat	socat TCP-LISTEN:\$PORT,bind=$HOST,reuseaddr,fork EXEC:'$STDBUF -oL $LEGACY once'
 ncat -lk --exec stdbuf -oL	ncat	ncat -lk $HOST \$PORT --exec '$STDBUF -oL $LEGACY once'
 EOF
@@ -318,12 +352,20 @@ run_dialogs() {	# section role k
 	done
 }
 
-echo "sockredir bench: $( [[ $QUICK == 1 ]] && echo quick || echo full ) run, results in $RESULTS"
+SECTIONS=${BENCH_SECTIONS:-dialogs bulk startup inetd}
+section_wanted() {
+	[[ " $SECTIONS " == *" $1 "* ]]
+}
+
+echo "sockredir bench: $( [[ $QUICK == 1 ]] && echo quick || echo full ) run of $SECTIONS, results in $RESULTS"
+if section_wanted dialogs; then
 run_dialogs "1 dialog, program as client" client 1
 run_dialogs "2 two-line dialog, program as client" client 2
 run_dialogs "3a dialog, program as server" server 1
 run_dialogs "3b two-line dialog, program as server" server 2
+fi
 
+section_wanted bulk && {
 bulk_list=$(bulk_variants)
 while IFS=$'\t' read -r name tool template; do
 	[[ $tool == - ]] || have "$tool" || record bulk "$name" 0 - - "not installed"
@@ -334,14 +376,18 @@ for ((rep = 1; rep <= BULK_REPS; rep++)); do
 		bulk_once "$name" "$template" "$rep"
 	done <<<"$bulk_list"
 done
+}
 
+section_wanted startup && {
 for ((rep = 1; rep <= REPS; rep++)); do
 	startup_once "$rep"
 done
 for ((rep = 1; rep <= BULK_REPS; rep++)); do
 	idle_flush_once "$rep"
 done
+}
 
+section_wanted inetd && {
 inetd_list=$(inetd_variants)
 for c in 1 16; do
 	while IFS=$'\t' read -r name tool template; do
@@ -354,5 +400,9 @@ for c in 1 16; do
 		done <<<"$inetd_list"
 	done
 done
+}
 
-python3 "$ROOT/test/bench/report.py" "$RESULTS" "$OUT" "$QUICK"
+# Only a full run of every section rewrites docs/benchmarks.md.
+partial=$QUICK
+[[ $SECTIONS == "dialogs bulk startup inetd" ]] || partial=1
+python3 "$ROOT/test/bench/report.py" "$RESULTS" "$OUT" "$partial"

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Shared set-up for the service tests (activation, attach, proxy, limits):
+# the helpers of helper.bash plus waits on conditions seen from outside.
+
+load helper
+
+# wait_until COMMAND...: bounded wait (10 s) for a condition seen from outside.
+wait_until() {
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for: $*"
+}
+
+# count_is N COMMAND...: the command prints N; for wait_until, which runs it
+# afresh each time round (a "$(...)" in its arguments would run only once).
+count_is() {
+	[ "$("${@:2}")" -eq "$1" ] 2>/dev/null
+}
+
+children_of() {
+	pgrep -c -P "$1" || true
+}
+
+# require_tool COMMAND PACKAGE: skip, saying why, when a tool is missing.
+require_tool() {
+	command -v "$1" >/dev/null || skip "$1 is not installed (Debian package $2)"
+}
+
+# start_inetd VAR=VALUE... -- PROGRAM ARG...: an inetd listener on a free
+# loopback port (PORT); LISTENER is its PID.
+start_inetd() {
+	PORT=$(free_port)
+	start_shimmed SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" "$@"
+	LISTENER=$PROG_PID
+}
+
+stop_listener() {
+	kill -TERM "$LISTENER"
+	wait_prog
+	assert_equal "$PROG_STATUS" 0
+}
+
+# socket_inode PID FD: "socket:[N]" of a process's descriptor.
+socket_inode() {
+	readlink "/proc/$1/fd/$2"
+}
+
+# alive PID: running, not a zombie left for its new parent to reap.
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z && $state != X ]]
+}
