@@ -252,13 +252,13 @@ mutant "ALLOW ignored" shim/inetd.c \
 	'if (!sockredir_allow_match(' 'if (0 && !sockredir_allow_match(' \
 	inetd.bats '^ALLOW:'
 mutant "SIGTERM kills the listener (no handler)" shim/inetd.c \
-	'sigaction(SIGTERM, &stop, &saved->term);' '(void)stop;' \
+	'stop_signals[] = { SIGTERM, SIGINT, SIGHUP };' 'stop_signals[] = { SIGHUP, SIGINT, SIGHUP };' \
 	inetd.bats '^SIGTERM:'
 mutant "SIGINT kills the listener (no handler)" shim/inetd.c \
-	'sigaction(SIGINT, &stop, &saved->interrupt);' '(void)0;' \
+	'stop_signals[] = { SIGTERM, SIGINT, SIGHUP };' 'stop_signals[] = { SIGTERM, SIGHUP, SIGHUP };' \
 	inetd.bats '^SIGINT stops the listener'
 mutant "SIGTERM: the listener exits before its children end" shim/inetd.c \
-	'while (active > 0 && waitpid(-1, NULL, 0) > 0)' 'while (0)' \
+	'if (l.stopping && l.ncopies == 0 && l.running == 0)' 'if (l.stopping)' \
 	inetd.bats '^SIGTERM:'
 
 # The peer description (UCSPI) and the environment.
@@ -291,8 +291,8 @@ mutant "PYTHONUNBUFFERED: the user's own value overwritten" shim/children.c \
 
 # unix: sockets, removed only while still ours.
 mutant "unix: the socket file is left behind" shim/sockredir.c \
-	$'if (config->is_unix)\n\t\tremove_unix_socket(config->unix_path);' \
-	$'if (0)\n\t\tremove_unix_socket(config->unix_path);' \
+	$'if (config->is_unix && config->listen_fds == 0)\n\t\tremove_unix_socket' \
+	$'if (0)\n\t\tremove_unix_socket' \
 	connect.bats 'server accepts one client and removes its socket file'
 mutant "unix: the path is removed even when no longer ours" shim/connect.c \
 	'same_file(&bound_unix_socket, &now))' '1)' \
