@@ -260,6 +260,36 @@ mutant "SIGINT kills the listener (no handler)" shim/inetd.c \
 mutant "SIGTERM: the listener exits before its children end" shim/inetd.c \
 	'if (l.stopping && l.ncopies == 0 && l.running == 0)' 'if (l.stopping)' \
 	inetd.bats '^SIGTERM:'
+mutant "SIGHUP kills the listener (no handler)" shim/inetd.c \
+	'stop_signals[] = { SIGTERM, SIGINT, SIGHUP };' 'stop_signals[] = { SIGTERM, SIGINT, SIGINT };' \
+	inetd.bats '^SIGHUP:'
+mutant "MAX_PER_PEER: one copy more than allowed" shim/inetd.c \
+	'copies_for(l, &key) >= config->max_per_peer) {' 'copies_for(l, &key) > config->max_per_peer) {' \
+	limits.bats 'a third copy for 127.0.0.1 is refused'
+# Survives today, and no test yet kills it (to add with one): limits.bats's
+# "SIGTERM to the copy's process group" passes with SIGTERM to the copy alone.
+#mutant "SESSION_TIMEOUT: SIGTERM to the copy alone, not its process group" shim/inetd.c \
+#	'kill(-copy->pid, SIGTERM);' 'kill(copy->pid, SIGTERM);' \
+#	limits.bats "SIGTERM to the copy's process group"
+mutant "SESSION_TIMEOUT: SIGKILL to the copy alone, not what it left behind" shim/inetd.c \
+	'kill(-copy->pid, SIGKILL);' 'kill(copy->pid, SIGKILL);' \
+	limits.bats 'what the copy started and left behind'
+
+# Service managers and proxies: socket activation, attach, PROXY.
+mutant "activation: LISTEN_PID left for the copies" shim/activation.c \
+	'unsetenv(SOCKREDIR_ENV_LISTEN_PID);' '(void)0;' \
+	activation.bats 'LISTEN_\* removed for the copies'
+# Survives today, and no test yet kills it: the test passes /dev/null, which
+# getsockname refuses anyway; a connected or datagram socket would tell.
+#mutant "activation: a passed socket that is not listening is taken" shim/activation.c \
+#	'if (!is_listening_stream(fd) ||' 'if (0 ||' \
+#	activation.bats 'not a listening socket is EX_USAGE'
+mutant "attach: fds 0 and 1 may be two connections" shim/attach.c \
+	'input.dev != output.dev || input.ino != output.ino) {' '0) {' \
+	attach.bats 'not one connected stream socket is EX_USAGE'
+mutant "PROXY: the header's client not described, the proxy is" shim/children.c \
+	'proxied = header->addressed;' 'proxied = 0;' \
+	proxy.bats '^server: a v1 header and the payload in one segment'
 
 # The peer description (UCSPI) and the environment.
 mutant "UCSPI: TCPREMOTEIP not set" shim/children.c \
