@@ -90,6 +90,17 @@ start_activated() {
 	run sh -c 'exec env LISTEN_PID=$$ LISTEN_FDS=1 SOCKREDIR_MODE=inetd LD_PRELOAD="$1" "$2" hello 3</dev/null' \
 		sh "$SHIM" "$LEGACY"
 	assert_refused 64 "fd 3 is not a listening stream socket"
+	# A stream socket that does not listen (getsockname takes it, unlike /dev/null).
+	run timeout 5 "$PYTHON" -c 'import os, socket, sys
+s = socket.socket()
+if s.fileno() == 3:
+    s.set_inheritable(True)
+else:
+    os.dup2(s.fileno(), 3)
+os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1", SOCKREDIR_MODE="inetd",
+                  LD_PRELOAD=sys.argv[1])
+os.execv(sys.argv[2], sys.argv[2:] + ["hello"])' "$SHIM" "$LEGACY"
+	assert_refused 64 "fd 3 is not a listening stream socket"
 	run sh -c 'exec env LISTEN_PID=$$ LISTEN_FDS=x SOCKREDIR_MODE=server LD_PRELOAD="$1" "$2" hello' \
 		sh "$SHIM" "$LEGACY"
 	assert_refused 64 'LISTEN_FDS="x"'
