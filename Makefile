@@ -33,10 +33,15 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(SAN) $(BSD_CFLAGS)
 ALL_LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 B       := build
-SHIM_SRC := shim/report.c shim/config.c shim/allow.c shim/address.c shim/connect.c shim/stdio.c \
-            shim/children.c shim/exitpath.c shim/interpose.c shim/interpose_io.c \
-            shim/autoflush.c shim/inetd.c shim/proxy.c shim/proxyread.c \
-            shim/activation.c shim/attach.c shim/sockredir.c
+# The pure core (see shim/shim.h): built once a flavour as a static library
+# that the shim, the unit tests and the fuzzer link.
+CORE_SRC := shim/values.c shim/config.c shim/allow.c shim/address.c shim/proxy.c \
+            shim/inherit.c shim/codes.c
+CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
+CORE    := $(B)/libsockredir-core.a
+SHIM_SRC := shim/report.c shim/clock.c shim/connect.c shim/stdio.c shim/environ.c \
+            shim/exitpath.c shim/interpose.c shim/interpose_io.c shim/autoflush.c \
+            shim/inetd.c shim/proxyread.c shim/activation.c shim/attach.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 LIB     := $(B)/libsockredir.so
 LAUNCHER := $(B)/sockredir
@@ -61,7 +66,7 @@ LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps deps-build deps-test deps-deb deps-bench bench check test unit bats demo \
-        install uninstall clean asan lint fuzz deb FORCE
+        install uninstall clean asan lint fuzz fuzz-core deb FORCE
 all: $(LIB) $(LAUNCHER)
 
 # Every object is rebuilt when the flags change (the tests check the flags).
@@ -72,9 +77,13 @@ $(B)/flags: FORCE | $(B)/obj
 $(B)/obj/%.o: shim/%.c $(B)/flags | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(LIB): $(SHIM_OBJ) shim/sockredir.map $(B)/flags
+$(CORE): $(CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(CORE_OBJ)
+
+$(LIB): $(SHIM_OBJ) $(CORE) shim/sockredir.map $(B)/flags
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,--version-script=shim/sockredir.map \
-	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(SHIM_OBJ) $(BSD_LIBS) $(LDLIBS)
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(SHIM_OBJ) $(CORE) $(BSD_LIBS) $(LDLIBS)
 
 # Where the launcher looks for the library once installed: LIBDIR, and
 # LIBDIR's place relative to BINDIR (so a DESTDIR tree or a moved prefix
@@ -91,10 +100,9 @@ $(B)/obj/launcher.o: launcher/sockredir.c $(B)/install-dirs.h $(B)/flags | $(B)/
 $(LAUNCHER): $(B)/obj/launcher.o $(B)/flags
 	$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) -o $@ $< $(BSD_LIBS) $(LDLIBS)
 
-# The unit tests link the pure code without the constructor.
-$(B)/test/unit_config: test/unit_config.c $(B)/obj/config.o $(B)/obj/allow.o $(B)/obj/address.o \
-    $(B)/obj/proxy.o $(B)/flags | $(B)/test
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(BSD_LIBS) $(LDLIBS)
+# The unit tests link the pure core without the constructor.
+$(B)/test/unit_config: test/unit_config.c $(CORE) $(B)/flags | $(B)/test
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CORE) $(BSD_LIBS) $(LDLIBS)
 
 $(B)/test/floor: test/bench/floor.c $(B)/flags | $(B)/test
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
@@ -177,12 +185,15 @@ lint: $(B)/install-dirs.h
 mutate:
 	test/mutate.sh
 
-# libFuzzer over the whole configuration parser and the ALLOW matcher.
-$(B)/fuzz_config: test/fuzz_config.c shim/config.c shim/allow.c shim/address.c \
-    shim/proxy.c shim/shim.h include/sockredir.h | $(B)/obj
+# libFuzzer over the whole configuration parser, the ALLOW matcher and the
+# PROXY parser: the same core, built by clang with the fuzzer's coverage.
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+fuzz-core:
+	$(MAKE) B=build-fuzz CC=clang SAN="$(FUZZ_SAN)" CFLAGS="-g -O1" build-fuzz/libsockredir-core.a
+
+$(B)/fuzz_config: test/fuzz_config.c fuzz-core | $(B)/obj
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    $(LINT_FLAGS) -o $@ test/fuzz_config.c shim/config.c shim/allow.c \
-	    shim/address.c shim/proxy.c $(BSD_LIBS)
+	    $(LINT_FLAGS) -o $@ $< build-fuzz/libsockredir-core.a $(BSD_LIBS)
 
 fuzz: $(B)/fuzz_config
 	mkdir -p $(B)/fuzz-corpus
@@ -217,4 +228,4 @@ deb:
 	@ls $(DEB_OUT)/*.deb
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

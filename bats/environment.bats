@@ -21,6 +21,7 @@ ucspi_tcp='echo "$PROTO $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEIP $TCPREMOTEPORT"'
 }
 
 @test "IPv6: addresses without brackets" {
+	require_ipv6
 	start_peer ::1 'expect:TCP ::1 {remoteport} ::1 {localport}' eof
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST='[::1]' SOCKREDIR_PORT="$PORT" \
 		-- sh -c "$ucspi_tcp"
@@ -28,6 +29,7 @@ ucspi_tcp='echo "$PROTO $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEIP $TCPREMOTEPORT"'
 }
 
 @test "an IPv4 peer of an IPv6 socket is written as IPv4, not ::ffff:" {
+	require_ipv6
 	start_server ::ffff:127.0.0.1 -- sh -c "$ucspi_tcp"
 	connect_peer 127.0.0.1 "$PORT" 'expect:TCP 127.0.0.1 {remoteport} 127.0.0.1 {localport}' eof
 	wait_both

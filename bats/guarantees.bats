@@ -65,6 +65,7 @@ three"
 }
 
 @test "IPv6: client to ::1 and to [::1]" {
+	require_ipv6
 	for host in ::1 '[::1]'; do
 		start_peer ::1 expect:first send:six 'expect:second [six]' eof
 		start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST="$host" SOCKREDIR_PORT="$PORT" \
@@ -74,6 +75,7 @@ three"
 }
 
 @test "IPv6: server on ::1" {
+	require_ipv6
 	start_server '[::1]' -- "$LEGACY" fds
 	connect_peer ::1 "$PORT" 'expect:fds: 0 1 2 100:cloexec:conn' eof
 	wait_both

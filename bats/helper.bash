@@ -70,6 +70,18 @@ connect_peer() {
 	PEER_PID=$!
 }
 
+# require_ipv6: a test on ::1 skips, rather than fails, on a host without
+# IPv6 loopback (a container started with IPv6 off, say).
+require_ipv6() {
+	"$PEER" freeport ::1 >/dev/null 2>&1 || skip "no IPv6 loopback (::1) on this host"
+}
+
+# The dynamic loader of this machine (the one /bin/true names), for
+# ld.so --preload.
+dynamic_loader() {
+	readelf -lW /bin/true | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p'
+}
+
 # The sanitized run cannot host every runtime (a JVM and ASan fight over
 # signals); such tests skip there and run in the plain run.
 skip_if_sanitized() {

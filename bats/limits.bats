@@ -38,6 +38,7 @@ hold_client() {
 }
 
 @test "MAX_PER_PEER counts an IPv4 client of an IPv6 socket as IPv4" {
+	require_ipv6
 	PORT=$(free_port)
 	start_shimmed SOCKREDIR_MODE=inetd SOCKREDIR_HOST=:: SOCKREDIR_PORT="$PORT" \
 		SOCKREDIR_MAX_PER_PEER=1 -- "$LEGACY" hold

@@ -42,7 +42,7 @@ VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full
 	# launcher (a shell script and a dynamic binary) must not load it.
 	start_peer 127.0.0.1 "${SEED_ANSWERS[@]}"
 	start_program SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
-		-- "${VALGRIND[@]}" /lib64/ld-linux-x86-64.so.2 --preload "$LIB" "$LEGACY" 3
+		-- "${VALGRIND[@]}" "$(dynamic_loader)" --preload "$LIB" "$LEGACY" 3
 	local client=$PROG_PID server=$PEER_PID
 	wait_both
 	assert_file_equals "$T/prog.err" \
@@ -55,7 +55,7 @@ VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full
 	port=$(free_port)
 	start_program SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$port" \
 		SOCKREDIR_ALLOW=127.0.0.1/8,::1 -- "${VALGRIND[@]}" --child-silent-after-fork=no \
-		/lib64/ld-linux-x86-64.so.2 --preload "$LIB" "$LEGACY" hello
+		"$(dynamic_loader)" --preload "$LIB" "$LEGACY" hello
 	"$PEER" -t 20 -n 3 connect 127.0.0.1 "$port" expect:hello eof
 	kill -TERM "$PROG_PID"
 	wait_prog

@@ -7,38 +7,16 @@
  */
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-int64_t
-deadline_after(long ms)
-{
-	return now_ms() + ms;
-}
-
-int
-remaining_ms(int64_t deadline)
-{
-	int64_t left = deadline - now_ms();
-
-	return left > 0 ? (int)left : 0;
-}
 
 /* Errors that a listener not yet started, or not yet reachable, gives. */
 static int
@@ -277,4 +255,17 @@ accept_first(int *fds, int nfds, long timeout_ms)
 	if (stream == -1)
 		errno = error;
 	return stream;
+}
+
+/*
+ * Line buffering already batches a line into one send; Nagle would only hold
+ * a second small line back until the peer's delayed ACK, about 40 ms.  Not a
+ * TCP socket (unix:): the call fails and nothing is lost.
+ */
+void
+set_nodelay(int stream)
+{
+	int on = 1;
+
+	setsockopt(stream, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }

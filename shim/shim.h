@@ -1,5 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Internal interfaces between the shim's files; nothing here is exported. */
+/*
+ * Internal interfaces between the shim's files; nothing here is exported.
+ *
+ * The pure core (values.c, config.c, allow.c, address.c, proxy.c,
+ * inherit.c, codes.c) is built once as libsockredir-core.a, which the
+ * shim, the unit tests and the fuzzer link: it parses, matches and
+ * describes, with no system call of the shim's own (address.c asks
+ * getaddrinfo).  The rest is the shim itself.
+ *
+ * Return conventions, two of them:
+ * - a system-facing function returns a descriptor, a count or 0, or -1 with
+ *   errno set, and leaves reporting to its caller, as nc's do;
+ * - a function that decides the process's fate (parsing, opening the
+ *   stream) returns 0 or a sysexits code with a one-line reason in WHY;
+ *   where it returns a descriptor too, it returns minus the code.
+ */
 #ifndef SOCKREDIR_SHIM_H
 #define SOCKREDIR_SHIM_H
 
@@ -16,13 +31,18 @@
 void report_init(void);
 void report(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
-/* config.c */
+/* values.c (core) */
 void quote_value(const char *value, char *out, size_t outlen);
+
+/* codes.c (core): the sysexits code of a failed system call's errno. */
+int exit_code_for(int error);
+
+/* config.c (core) */
 int mode_listens(enum sockredir_mode mode);
 int mode_redirects_stdin(enum sockredir_mode mode);
 int mode_redirects_stdout(enum sockredir_mode mode);
 
-/* address.c: the configured endpoint as a list of socket addresses. */
+/* address.c (core): the configured endpoint as a list of socket addresses. */
 int resolve_endpoint(const struct sockredir_config *config,
     struct addrinfo **list, char *why, size_t whylen);
 void free_endpoint(const struct sockredir_config *config, struct addrinfo *list);
@@ -33,7 +53,7 @@ void describe_address(const struct sockaddr *address, socklen_t length,
 int address_ip_port(const struct sockaddr *address, char *ip, size_t iplen,
     unsigned *port);
 
-/* connect.c: a deadline on the monotonic clock, and what is left of it. */
+/* clock.c: a deadline on the monotonic clock, and what is left of it. */
 int64_t deadline_after(long ms);
 int remaining_ms(int64_t deadline);
 
@@ -43,6 +63,7 @@ int local_listen(const struct addrinfo *list, int *fds, int maxfds);
 int accept_first(int *fds, int nfds, long timeout_ms);
 int clear_stale_unix_socket(const char *path);
 void remove_unix_socket(const char *path);
+void set_nodelay(int stream);
 
 /* stdio.c */
 void reserve_standard_fds(void);
@@ -50,14 +71,20 @@ int redirect_stream(int stream, enum sockredir_mode mode);
 void release_standard_fds(enum sockredir_mode mode);
 struct stream_id;
 void set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *stream);
-void set_nodelay(int stream);
 
-/* children.c: what the program's environment tells its children. */
+/* The connection as the children know it (SOCKREDIR_STREAM). */
 struct stream_id {
 	pid_t pid;		/* the process that connected */
 	dev_t dev;
 	ino_t ino;
 };
+
+/* inherit.c (core): SOCKREDIR_STREAM's value, and LD_PRELOAD rewritten. */
+int parse_stream_value(const char *value, struct stream_id *id);
+int rewrite_preload(const char *preload, const char *self,
+    char *(*resolve)(const char *, char *), char **rewritten);
+
+/* environ.c: the program's environment, for it and its children. */
 int identify_stream(int fd, struct stream_id *id);
 int fd_is_stream(int fd, const struct stream_id *id);
 int mark_stream(const struct stream_id *id);
@@ -69,7 +96,7 @@ int describe_connection(int stream, const struct sockredir_config *config);
 int serve_connections(const struct sockredir_config *config, const int *listeners,
     int count);
 
-/* proxy.c: the header's address as a socket address. */
+/* proxy.c (core): the header's address as a socket address. */
 void proxy_sockaddr(const struct sockredir_proxy_address *address,
     struct sockaddr_storage *out);
 

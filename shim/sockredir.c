@@ -37,28 +37,48 @@ fail_system(const char *what)
 	fail(EX_OSERR, why);
 }
 
-/* Out of descriptors or memory is the system's failure; the rest, the peer's. */
+/*
+ * The listening sockets: those a service manager passed, or new ones on
+ * HOST and PORT.  Returns their count, or minus a sysexits code.
+ */
 static int
-failure_code(int error)
+open_listeners(struct sockredir_config *config, int *listeners, char *endpoint,
+    size_t endpointlen, char *why, size_t whylen)
 {
-	switch (error) {
-	case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
-	case EAFNOSUPPORT: case EPROTONOSUPPORT:
-		return EX_OSERR;
-	default:
-		return EX_UNAVAILABLE;
+	struct addrinfo *list;
+	int count;
+
+	if (config->listen_fds > 0) {
+		snprintf(endpoint, endpointlen, "the passed sockets");
+		return take_passed_listeners(config, listeners, why, whylen);
 	}
+	if ((count = resolve_endpoint(config, &list, why, whylen)) != 0)
+		return -count;
+	describe_endpoint(config, endpoint, endpointlen);
+	if (config->is_unix && clear_stale_unix_socket(config->unix_path) == -1) {
+		snprintf(why, whylen, "listen on %s: %s", endpoint,
+		    errno == EEXIST ? "exists and is not a socket; left untouched" :
+		    errno == EADDRINUSE ? "another server is listening there" :
+		    strerror(errno));
+		count = -exit_code_for(errno);
+	} else if ((count = local_listen(list, listeners, SOCKREDIR_MAX_LISTENERS)) == -1) {
+		snprintf(why, whylen, "listen on %s: %s", endpoint, strerror(errno));
+		count = -exit_code_for(errno);
+	}
+	free_endpoint(config, list);
+	return count;
 }
 
-/* inetd serves until stopped; server takes the first connection. */
+/* server: the first connection to arrive on any listener. */
 static int
-accept_on(const struct sockredir_config *config, int *listeners, int count,
-    const char *endpoint, char *why, size_t whylen)
+accept_one(struct sockredir_config *config, char *why, size_t whylen)
 {
-	int stream;
+	int listeners[SOCKREDIR_MAX_LISTENERS], count, stream;
+	char endpoint[400];
 
-	if (config->mode == SOCKREDIR_INETD)
-		return serve_connections(config, listeners, count);
+	if ((count = open_listeners(config, listeners, endpoint, sizeof(endpoint),
+	    why, whylen)) < 0)
+		return count;
 	stream = accept_first(listeners, count, config->timeout_ms);
 	if (config->is_unix && config->listen_fds == 0)
 		remove_unix_socket(config->unix_path);
@@ -74,53 +94,33 @@ accept_on(const struct sockredir_config *config, int *listeners, int count,
 	return stream;
 }
 
+/* inetd: returns only in a copy, with its connection; the listener never. */
 static int
-listen_and_accept(const struct sockredir_config *config,
-    const struct addrinfo *list, const char *endpoint, char *why, size_t whylen)
+serve_copies(struct sockredir_config *config, char *why, size_t whylen)
 {
 	int listeners[SOCKREDIR_MAX_LISTENERS], count;
+	char endpoint[400];
 
-	if (config->is_unix && clear_stale_unix_socket(config->unix_path) == -1) {
-		snprintf(why, whylen, "listen on %s: %s", endpoint,
-		    errno == EEXIST ? "exists and is not a socket; left untouched" :
-		    errno == EADDRINUSE ? "another server is listening there" :
-		    strerror(errno));
-		return -failure_code(errno);
-	}
-	if ((count = local_listen(list, listeners, SOCKREDIR_MAX_LISTENERS)) == -1) {
-		snprintf(why, whylen, "listen on %s: %s", endpoint, strerror(errno));
-		return -failure_code(errno);
-	}
-	return accept_on(config, listeners, count, endpoint, why, whylen);
+	if ((count = open_listeners(config, listeners, endpoint, sizeof(endpoint),
+	    why, whylen)) < 0)
+		return count;
+	return serve_connections(config, listeners, count);
 }
 
-/* Returns the connected stream, or minus a sysexits code with why filled. */
+/* out, in, client: connect to HOST and PORT. */
 static int
-open_stream(struct sockredir_config *config, char *why, size_t whylen)
+connect_out(const struct sockredir_config *config, char *why, size_t whylen)
 {
 	struct addrinfo *list;
 	char endpoint[400];
-	int stream, code;
+	int stream;
 
-	/* Service managers: the connection, or the listeners, are given. */
-	if (config->mode == SOCKREDIR_ATTACH)
-		return attached_stream(why, whylen);
-	if (config->listen_fds > 0) {
-		int listeners[SOCKREDIR_MAX_LISTENERS];
-
-		if ((code = take_passed_listeners(config, listeners, why, whylen)) < 0)
-			return code;
-		return accept_on(config, listeners, code, "the passed sockets", why,
-		    whylen);
-	}
-	if ((code = resolve_endpoint(config, &list, why, whylen)) != 0)
-		return -code;
+	if ((stream = resolve_endpoint(config, &list, why, whylen)) != 0)
+		return -stream;
 	describe_endpoint(config, endpoint, sizeof(endpoint));
-	if (mode_listens(config->mode))
-		stream = listen_and_accept(config, list, endpoint, why, whylen);
-	else if ((stream = remote_connect(list, config->timeout_ms)) == -1) {
+	if ((stream = remote_connect(list, config->timeout_ms)) == -1) {
 		snprintf(why, whylen, "connect to %s: %s", endpoint, strerror(errno));
-		stream = -failure_code(errno);
+		stream = -exit_code_for(errno);
 	}
 	free_endpoint(config, list);
 	return stream;
@@ -204,7 +204,20 @@ sockredir_init(void)
 	if (prepare_environment(&config) == -1)
 		fail_system("setting up the environment");
 
-	if ((stream = open_stream(&config, why, sizeof(why))) < 0)
+	switch (config.mode) {
+	case SOCKREDIR_ATTACH:	/* a service manager left it on fds 0 and 1 */
+		stream = attached_stream(why, sizeof(why));
+		break;
+	case SOCKREDIR_INETD:	/* returns only in each copy, never in the listener */
+		stream = serve_copies(&config, why, sizeof(why));
+		break;
+	case SOCKREDIR_SERVER:
+		stream = accept_one(&config, why, sizeof(why));
+		break;
+	default:
+		stream = connect_out(&config, why, sizeof(why));
+	}
+	if (stream < 0)
 		fail(-stream, why);
 	/* inetd: the listener has read the header, and logs each copy itself. */
 	if (config.mode != SOCKREDIR_INETD &&

@@ -3,8 +3,6 @@
  * Standard I/O set-up: the stream goes on the mode's fds, and stdout gets the
  * buffering that makes a dialog work.
  */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,17 +93,4 @@ set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *strea
 		setvbuf(stdout, NULL, _IONBF, 0);
 		break;
 	}
-}
-
-/*
- * Line buffering already batches a line into one send; Nagle would only hold
- * a second small line back until the peer's delayed ACK, about 40 ms.  Not a
- * TCP socket (unix:): the call fails and nothing is lost.
- */
-void
-set_nodelay(int stream)
-{
-	int on = 1;
-
-	setsockopt(stream, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }

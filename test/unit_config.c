@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -653,6 +654,86 @@ test_proxy_v2(void)
 	CHECK(sockredir_parse_proxy(header, 8, &proxy) == -1, "a wrong v2 signature is not a header");
 }
 
+/* SOCKREDIR_STREAM: "PID:DEV:INO"; set at all means someone connected. */
+static void
+test_stream_value(void)
+{
+	struct stream_id id;
+
+	CHECK(parse_stream_value(NULL, &id) == 0, "no SOCKREDIR_STREAM: nobody connected");
+	CHECK(parse_stream_value("", &id) == 0, "an empty SOCKREDIR_STREAM: nobody connected");
+	CHECK(parse_stream_value("4242:2049:123456", &id) == 1 && id.pid == 4242 &&
+	    id.dev == 2049 && id.ino == 123456, "PID:DEV:INO is read whole");
+	static const char *garbage[] = { "x", "1:2", "1:2:3:4", "1:2:x", ":::", "1;2;3" };
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(*garbage); i++)
+		CHECK(parse_stream_value(garbage[i], &id) == 1 && id.pid == 0 &&
+		    id.dev == 0 && id.ino == 0,
+		    "SOCKREDIR_STREAM=\"%s\": someone connected, matching no descriptor", garbage[i]);
+}
+
+/* realpath, as the tests' file system has it: cwd /home/u, our library in build. */
+static char *
+fake_realpath(const char *path, char *resolved)
+{
+	if (strcmp(path, "build/libsockredir.so") == 0 ||
+	    strcmp(path, "./build/libsockredir.so") == 0 ||
+	    strcmp(path, "../u/build/libsockredir.so") == 0) {
+		strcpy(resolved, "/home/u/build/libsockredir.so");
+		return resolved;
+	}
+	if (strcmp(path, "lib/other.so") == 0) {
+		strcpy(resolved, "/home/u/lib/other.so");
+		return resolved;
+	}
+	return NULL;
+}
+
+static void
+test_rewrite_preload(void)
+{
+	static const struct { const char *given, *want; } cases[] = {
+		{ "build/libsockredir.so", "/home/u/build/libsockredir.so" },
+		{ "./build/libsockredir.so", "/home/u/build/libsockredir.so" },
+		{ "/lib/libasan.so:build/libsockredir.so",
+		  "/lib/libasan.so:/home/u/build/libsockredir.so" },
+		{ "lib/other.so build/libsockredir.so\t/x.so",
+		  "lib/other.so /home/u/build/libsockredir.so\t/x.so" },
+		{ "::../u/build/libsockredir.so::", "::/home/u/build/libsockredir.so::" },
+	};
+	static const char *unchanged[] = { "", "/home/u/build/libsockredir.so",
+	    "libsockredir.so", "lib/other.so", "missing/libsockredir.so", "::" };
+	const char *self = "/home/u/build/libsockredir.so";
+	char *rewritten = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		int result = rewrite_preload(cases[i].given, self, fake_realpath, &rewritten);
+
+		CHECK(result == 1 && strcmp(rewritten, cases[i].want) == 0,
+		    "LD_PRELOAD=\"%s\" becomes \"%s\"", shown(cases[i].given), shown(cases[i].want));
+		if (result == 1)
+			free(rewritten);
+	}
+	for (size_t i = 0; i < sizeof(unchanged) / sizeof(*unchanged); i++)
+		CHECK(rewrite_preload(unchanged[i], self, fake_realpath, &rewritten) == 0,
+		    "LD_PRELOAD=\"%s\" is left as it is", unchanged[i]);
+}
+
+static void
+test_exit_codes(void)
+{
+	static const int system_errors[] = { EMFILE, ENFILE, ENOBUFS, ENOMEM,
+	    EAFNOSUPPORT, EPROTONOSUPPORT };
+	static const int peer_errors[] = { ECONNREFUSED, ETIMEDOUT, ENETUNREACH,
+	    EHOSTUNREACH, ENOENT, EADDRINUSE, EACCES, EEXIST };
+
+	for (size_t i = 0; i < sizeof(system_errors) / sizeof(*system_errors); i++)
+		CHECK(exit_code_for(system_errors[i]) == EX_OSERR, "%s is the system's failure: 71",
+		    strerror(system_errors[i]));
+	for (size_t i = 0; i < sizeof(peer_errors) / sizeof(*peer_errors); i++)
+		CHECK(exit_code_for(peer_errors[i]) == EX_UNAVAILABLE, "%s is unavailable: 69",
+		    strerror(peer_errors[i]));
+}
+
 int
 main(void)
 {
@@ -670,6 +751,9 @@ main(void)
 	test_service();
 	test_proxy_v1();
 	test_proxy_v2();
+	test_stream_value();
+	test_rewrite_preload();
+	test_exit_codes();
 	printf("1..%d\n", tests);
 	return failures != 0;
 }

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * What the program's environment tells its children.  A child that loads the
- * shim again must not connect again: it finds SOCKREDIR_STREAM, which names
- * the process that connected and the socket (device and inode) it holds.
+ * The program's environment: what it tells the children (a child that loads
+ * the shim again must not connect again: it finds SOCKREDIR_STREAM, which
+ * names the process that connected and the socket, device and inode, it
+ * holds), and the connection described to the program itself.  The values
+ * are read and written by inherit.c; this file does the system calls.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <dlfcn.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -51,91 +52,27 @@ mark_stream(const struct stream_id *id)
 	return putenv(slot);
 }
 
-/* Set at all means "someone already connected"; garbage matches no fd. */
 int
 inherited_stream(struct stream_id *id)
 {
-	const char *value = getenv(SOCKREDIR_ENV_STREAM);
-	char *end;
-	intmax_t pid;
-	uintmax_t dev, ino;
-
-	if (value == NULL || *value == '\0')
-		return 0;
-	memset(id, 0, sizeof(*id));
-	pid = strtoimax(value, &end, 10);
-	if (*end != ':')
-		return 1;
-	dev = strtoumax(end + 1, &end, 10);
-	if (*end != ':')
-		return 1;
-	ino = strtoumax(end + 1, &end, 10);
-	if (*end != '\0')
-		return 1;
-	id->pid = (pid_t)pid;
-	id->dev = (dev_t)dev;
-	id->ino = (ino_t)ino;
-	return 1;
+	return parse_stream_value(getenv(SOCKREDIR_ENV_STREAM), id);
 }
 
-/* ld.so separates LD_PRELOAD entries by blanks or colons. */
-#define PRELOAD_SEPARATORS " :\t"
-
-static int
-is_own_relative_entry(const char *entry, size_t len, const char *self)
-{
-	char path[PATH_MAX], resolved[PATH_MAX];
-
-	if (entry[0] == '/' || memchr(entry, '/', len) == NULL || len >= PATH_MAX)
-		return 0;
-	memcpy(path, entry, len);
-	path[len] = '\0';
-	return realpath(path, resolved) != NULL && strcmp(resolved, self) == 0;
-}
-
-/*
- * A relative entry ("build/libsockredir.so") stops working for a child that
- * changes directory; rewrite ours, only ours, as an absolute path, keeping
- * the separators and the other entries as they were.
- */
+/* Our own entry of LD_PRELOAD, made absolute for children that chdir. */
 static int
 make_preload_absolute(void)
 {
 	const char *preload = getenv("LD_PRELOAD");
-	char self[PATH_MAX], *rewritten, *grown;
-	size_t size, used = 0;
+	char self[PATH_MAX], *rewritten;
 	Dl_info info;
-	int changed = 0, result;
+	int result;
 
 	if (preload == NULL || dladdr((void *)make_preload_absolute, &info) == 0 ||
 	    info.dli_fname == NULL || realpath(info.dli_fname, self) == NULL)
 		return 0;
-	size = strlen(preload) + 1;
-	if ((rewritten = malloc(size)) == NULL)
-		return -1;
-	for (const char *p = preload; *p != '\0';) {
-		size_t len = strchr(PRELOAD_SEPARATORS, *p) != NULL ? 1 :
-		    strcspn(p, PRELOAD_SEPARATORS);
-		const char *piece = p;
-		size_t piecelen = len;
-
-		if (is_own_relative_entry(p, len, self)) {
-			piece = self;
-			piecelen = strlen(self);
-			size += piecelen;
-			if ((grown = realloc(rewritten, size)) == NULL) {
-				free(rewritten);
-				return -1;
-			}
-			rewritten = grown;
-			changed = 1;
-		}
-		memcpy(rewritten + used, piece, piecelen);
-		used += piecelen;
-		p += len;
-	}
-	rewritten[used] = '\0';
-	result = changed ? setenv("LD_PRELOAD", rewritten, 1) : 0;
+	if ((result = rewrite_preload(preload, self, realpath, &rewritten)) <= 0)
+		return result;
+	result = setenv("LD_PRELOAD", rewritten, 1);
 	free(rewritten);
 	return result;
 }

@@ -1,0 +1,5 @@
+build-fuzz/obj/address.o: shim/address.c shim/shim.h include/sockredir.h
+
+shim/shim.h:
+
+include/sockredir.h:

@@ -1,0 +1,5 @@
+build-fuzz/obj/codes.o: shim/codes.c shim/shim.h include/sockredir.h
+
+shim/shim.h:
+
+include/sockredir.h:
