@@ -190,9 +190,10 @@ mutant "report writes to fd 2 even when it was closed at start" shim/report.c \
 	edges.bats 'fd 2 closed'
 
 # Errors and validation.
+# (The tests are in client modes: the mutant connects as they do.)
 mutant "validation after the connection: its error wins" shim/sockredir.c \
 	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)\n\t\tfail(code, why);' \
-	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0 &&\n\t    (stream = open_stream(&config, why, sizeof(why))) < 0)\n\t\tfail(-stream, why);\n\telse if (code != 0)\n\t\tfail(code, why);' \
+	$'if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0 &&\n\t    (stream = connect_out(&config, why, sizeof(why))) < 0)\n\t\tfail(-stream, why);\n\telse if (code != 0)\n\t\tfail(code, why);' \
 	errors.bats 'validated before'
 mutant "an empty SOCKREDIR_MODE is not inactive" shim/sockredir.c \
 	"if (mode == NULL || *mode == '\\0' || getauxval" 'if (mode == NULL || getauxval' \
@@ -212,7 +213,7 @@ mutant "64: a bad value is EX_UNAVAILABLE" shim/config.c \
 mutant "68: an unresolvable host is EX_UNAVAILABLE" shim/address.c \
 	'return EX_NOHOST;' 'return EX_UNAVAILABLE;' \
 	errors.bats 'EX_NOHOST'
-mutant "69: a refused connection is EX_OSERR" shim/sockredir.c \
+mutant "69: a refused connection is EX_OSERR" shim/codes.c \
 	$'default:\n\t\treturn EX_UNAVAILABLE;' $'default:\n\t\treturn EX_OSERR;' \
 	errors.bats 'refused connection is EX_UNAVAILABLE'
 mutant "71: a failing accept is EX_UNAVAILABLE" shim/sockredir.c \
@@ -285,34 +286,34 @@ mutant "activation: a passed socket that is not listening is taken" shim/activat
 mutant "attach: fds 0 and 1 may be two connections" shim/attach.c \
 	'input.dev != output.dev || input.ino != output.ino) {' '0) {' \
 	attach.bats 'not one connected stream socket is EX_USAGE'
-mutant "PROXY: the header's client not described, the proxy is" shim/children.c \
+mutant "PROXY: the header's client not described, the proxy is" shim/environ.c \
 	'proxied = header->addressed;' 'proxied = 0;' \
 	proxy.bats '^server: a v1 header and the payload in one segment'
 
 # The peer description (UCSPI) and the environment.
-mutant "UCSPI: TCPREMOTEIP not set" shim/children.c \
+mutant "UCSPI: TCPREMOTEIP not set" shim/environ.c \
 	'PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||' '' \
 	environment.bats '^client: PROTO=TCP'
 mutant "UCSPI: an IPv4 peer of an IPv6 socket written as ::ffff:" shim/address.c \
 	'IN6_IS_ADDR_V4MAPPED' '0 && IN6_IS_ADDR_V4MAPPED' \
 	environment.bats 'IPv4 peer of an IPv6 socket'
-mutant "UCSPI: UNIXREMOTEPID not set" shim/children.c \
+mutant "UCSPI: UNIXREMOTEPID not set" shim/environ.c \
 	'PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||' '' \
 	environment.bats '^unix server'
-mutant "UCSPI: stale and forged names not forgotten" shim/children.c \
+mutant "UCSPI: stale and forged names not forgotten" shim/environ.c \
 	$'\tforget_description();' $'\t(void)forget_description;' \
 	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
-mutant "a relative LD_PRELOAD entry is left relative" shim/children.c \
+mutant "a relative LD_PRELOAD entry is left relative" shim/environ.c \
 	'if (make_preload_absolute() == -1)' 'if (0)' \
 	guarantees.bats 'relative LD_PRELOAD'
-mutant "every relative LD_PRELOAD entry is taken for the shim's" shim/children.c \
-	'return realpath(path, resolved) != NULL && strcmp(resolved, self) == 0;' \
-	'return realpath(path, resolved) != NULL;' \
+mutant "every relative LD_PRELOAD entry is taken for the shim's" shim/inherit.c \
+	'return resolve(path, resolved) != NULL && strcmp(resolved, self) == 0;' \
+	'return resolve(path, resolved) != NULL;' \
 	guarantees.bats 'relative LD_PRELOAD'
-mutant "PYTHONUNBUFFERED not set" shim/children.c \
+mutant "PYTHONUNBUFFERED not set" shim/environ.c \
 	'return set_python_unbuffered();' 'return 0;' \
 	programs.bats 'Python script converses without -u'
-mutant "PYTHONUNBUFFERED: the user's own value overwritten" shim/children.c \
+mutant "PYTHONUNBUFFERED: the user's own value overwritten" shim/environ.c \
 	$'if (value != NULL && *value != \'\\0\')\n\t\treturn 0;\n\treturn setenv' \
 	$'if (0)\n\t\treturn 0;\n\treturn setenv' \
 	programs.bats '^PYTHONUNBUFFERED: set to 1'
@@ -402,6 +403,11 @@ PY
 # Every mutant must still apply before any runs: none rots unnoticed.
 broken=0
 for i in "${selected[@]}"; do
+	if [[ ! -f $copy/${files[$i]} ]]; then
+		echo "mutate: mutant \"${names[$i]}\": no ${files[$i]}" >&2
+		broken=1
+		continue
+	fi
 	cp "$copy/${files[$i]}" "$work/check" || exit 2
 	replace "$work/check" "${olds[$i]}" "${news[$i]}" ||
 		{ echo "mutate: mutant \"${names[$i]}\" no longer applies" >&2; broken=1; }
