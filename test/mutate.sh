@@ -117,6 +117,21 @@ mutant "auto: exec loses what stdout holds" shim/interpose.c \
 	$'if (autoflush_active)\n\t\tautoflush_now();\n\tend_conversation_before_exec();' \
 	'end_conversation_before_exec();' \
 	auto.bats 'around fork, system, popen'
+mutant "auto: stdio input does not send what stdout holds first" shim/autoflush.c \
+	$'\t\treturn;\n\tautoflush_now();\n}' $'\t\treturn;\n}' \
+	auto.bats 'the seed.s dialogs converse'
+mutant "auto: the flusher is not stopped at a child's exit (exit's flush races it)" \
+	shim/autoflush.c 'atexit(autoflush_stop);' '(void)0;' \
+	auto.bats '40 children printing and exiting'
+mutant "auto: the flusher flushes beside a program writing without stdout's lock" \
+	shim/autoflush.c 'atomic_store(&unlocked_stdio, 1);' '(void)0;' \
+	auto.bats 'flusher keeps away'
+mutant "auto: the flusher keeps waking while nothing is pending" shim/autoflush.c \
+	'#define WATCH_ROUNDS 3' '#define WATCH_ROUNDS 1000000' \
+	auto.bats 'no wake-ups while the program waits'
+mutant "auto: the flusher takes the program's signals" shim/autoflush.c \
+	'sigfillset(&all);' 'sigemptyset(&all);' \
+	auto.bats 'signals still reach the program'
 mutant "auto: a direct write overtakes what stdout holds" shim/autoflush.c \
 	'if (fd == STDOUT_FILENO || fd == STDIN_FILENO || fd_is_stream(fd, &connection))' \
 	'if (0)' \
