@@ -45,6 +45,16 @@ wait_for_flusher() {
 	PEER_TIMEOUT=3 auto_client expect:first send:go 'expect:second [go]' eof -- "$LEGACY" hold
 }
 
+@test "auto: a reply leaves when the program waits for input, not 10 ms later (200 two-line turns)" {
+	# Sent by the idle flush instead, 200 turns would take 2 s at least;
+	# before each wait, about 0.01 s.  The bound is far from both.
+	auto_client turns:200:2 -- "$LEGACY" reply2
+	run cat "$T/peer.out"
+	assert_output --regexp '^turns 200 ms [0-9.]+$'
+	local ms=${output##* }
+	(( ${ms%.*} < 1000 )) || fail "200 turns took ${ms} ms"
+}
+
 @test "auto: printf, write(1) and printf keep their order" {
 	auto_client dump -- "$LEGACY" mixed
 	assert_file_equals "$T/peer.out" "one

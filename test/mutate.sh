@@ -119,7 +119,7 @@ mutant "auto: exec loses what stdout holds" shim/interpose.c \
 	auto.bats 'around fork, system, popen'
 mutant "auto: stdio input does not send what stdout holds first" shim/autoflush.c \
 	$'\t\treturn;\n\tautoflush_now();\n}' $'\t\treturn;\n}' \
-	auto.bats 'the seed.s dialogs converse'
+	auto.bats 'not 10 ms later'
 mutant "auto: the flusher is not stopped at a child's exit (exit's flush races it)" \
 	shim/autoflush.c 'atexit(autoflush_stop);' '(void)0;' \
 	auto.bats '40 children printing and exiting'
