@@ -3,44 +3,11 @@
 # inetd mode: the program's process becomes a forking server; each child
 # converses with one client and runs main; the listener never does.
 
-load helper
-
-# start_inetd VAR=VALUE... -- PROGRAM ARG...: an inetd listener on a free
-# loopback port (PORT); LISTENER is its PID.
-start_inetd() {
-	PORT=$(free_port)
-	start_shimmed SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" "$@"
-	LISTENER=$PROG_PID
-}
-
-children_of() {
-	pgrep -c -P "$1" || true
-}
-
-# wait_until COMMAND...: bounded wait (10 s) for a condition seen from outside.
-wait_until() {
-	for _ in $(seq 200); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for: $*"
-}
-
-# count_is N COMMAND...: the command prints N; for wait_until, which runs it
-# afresh each time round (a "$(...)" in its arguments would run only once).
-count_is() {
-	[ "$("${@:2}")" -eq "$1" ] 2>/dev/null
-}
+load service	# helper.bash, start_inetd, stop_listener, wait_until, count_is, children_of
 
 files_exist() {
 	local n=$1 pattern=$2
 	[[ $(compgen -G "$pattern" | wc -l) -eq $n ]]
-}
-
-stop_listener() {
-	kill -TERM "$LISTENER"
-	wait_prog
-	assert_equal "$PROG_STATUS" 0
 }
 
 @test "20 concurrent clients each converse with their own copy of the program" {
