@@ -17,6 +17,9 @@ mkdir -p build
 : >"$log"
 rm -rf "$reports"
 mkdir -p "$reports"
+# The tests run make themselves: the same whether this script was started by
+# make (whose MAKEFLAGS would add "Entering directory" lines) or by hand.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 # A test that hangs is a failure, not a stuck CI run.
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-120}"
 
