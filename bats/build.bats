@@ -59,11 +59,11 @@ libc.so.6"
 	assert_output --regexp '^[0-9]+: \*'	# parentheses in comments only
 	refute_output --regexp '^[0-9]+:[^ ]'
 	refute_output --partial SPEC.md
-	# Every variable name of the library's header is public, with the same
-	# value: a macro defined twice with two values fails under -Werror.
-	grep -o '^#define SOCKREDIR_ENV_[A-Z_]*' "$ROOT/include/sockredir.h" | sort >"$T/internal"
-	grep -o '^#define SOCKREDIR_ENV_[A-Z_]*' "$public" | sort >"$T/public"
-	run comm -23 "$T/internal" "$T/public"
+	# The library's own header takes every public name from it, so the two
+	# cannot disagree: it includes it and defines no variable name itself.
+	run grep -c '^#include "sockredir-public.h"' "$ROOT/include/sockredir.h"
+	assert_output 1
+	run grep '^#define SOCKREDIR_\(ENV_\|MODE_\|EXIT_\|VERSION\)' "$ROOT/include/sockredir.h"
 	assert_output ""
 	cat >"$T/user.c" <<-'EOF'
 		#include <sockredir.h>

@@ -24,7 +24,7 @@ three"
 
 @test "exit without loss: 8 MiB written, 1 MiB unread, every byte arrives, 10 times" {
 	for i in $(seq 10); do
-		start_peer 127.0.0.1 flood:1048576
+		start_peer 127.0.0.1 slowflood:1048576
 		start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 			-- "$LEGACY" blast 8388608
 		wait_both
@@ -36,7 +36,7 @@ three"
 }
 
 @test "exit without loss holds after the connecting process execs another program" {
-	start_peer 127.0.0.1 flood:1048576
+	start_peer 127.0.0.1 slowflood:1048576
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- sh -c "exec \"$LEGACY\" blast 8388608"
 	wait_both

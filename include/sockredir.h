@@ -2,8 +2,9 @@
 /*
  * sockredir: put an unmodified stdio program's standard input and/or output
  * on a TCP or Unix-domain stream.  This header holds what other code may rely
- * on: the variable and mode names, the exit codes, and the parse API used by
- * the unit tests.  The contract itself is SPEC.md.
+ * on: the public names (sockredir-public.h, installed as sockredir.h), the
+ * limits and defaults, and the parse API used by the unit tests.  The
+ * contract itself is SPEC.md.
  */
 #ifndef SOCKREDIR_H
 #define SOCKREDIR_H
@@ -12,27 +13,11 @@
 #include <stdint.h>
 #include <sysexits.h>
 
-#define SOCKREDIR_VERSION "0.1.0"
+/* The names a user can use (version, variables, modes, exit codes), once. */
+#include "sockredir-public.h"
 
-#define SOCKREDIR_ENV_MODE	"SOCKREDIR_MODE"
-#define SOCKREDIR_ENV_HOST	"SOCKREDIR_HOST"
-#define SOCKREDIR_ENV_PORT	"SOCKREDIR_PORT"
-#define SOCKREDIR_ENV_BUFFER	"SOCKREDIR_BUFFER"
-#define SOCKREDIR_ENV_TIMEOUT	"SOCKREDIR_TIMEOUT"
-#define SOCKREDIR_ENV_LINGER	"SOCKREDIR_LINGER"
-#define SOCKREDIR_ENV_DEBUG	"SOCKREDIR_DEBUG"
-#define SOCKREDIR_ENV_MAX	"SOCKREDIR_MAX"
-#define SOCKREDIR_ENV_ALLOW	"SOCKREDIR_ALLOW"
-#define SOCKREDIR_ENV_MAX_PER_PEER	"SOCKREDIR_MAX_PER_PEER"
-#define SOCKREDIR_ENV_SESSION_TIMEOUT	"SOCKREDIR_SESSION_TIMEOUT"
-#define SOCKREDIR_ENV_PROXY	"SOCKREDIR_PROXY"
-/* systemd's socket activation, as sd_listen_fds(3) reads it. */
-#define SOCKREDIR_ENV_LISTEN_PID	"LISTEN_PID"
-#define SOCKREDIR_ENV_LISTEN_FDS	"LISTEN_FDS"
-#define SOCKREDIR_ENV_LISTEN_FDNAMES	"LISTEN_FDNAMES"
+/* Where systemd's passed sockets begin (sd_listen_fds). */
 #define SOCKREDIR_LISTEN_FDS_START	3
-/* Set by the shim for the program's children: "PID:DEV:INO" of the stream. */
-#define SOCKREDIR_ENV_STREAM	"SOCKREDIR_STREAM"
 
 #define SOCKREDIR_DEFAULT_HOST	"localhost"
 #define SOCKREDIR_DEFAULT_PORT	50008

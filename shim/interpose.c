@@ -3,7 +3,9 @@
  * The libc calls the shim wraps.  Each wrapper costs one predictable branch
  * when the shim has nothing to do, then calls the real function, found with
  * dlsym(RTLD_NEXT) in the constructor (or at first use, should another
- * library's constructor call it before ours has run).
+ * library's constructor call it before ours has run).  In the constructor,
+ * because these run where dlsym must not: _exit in a signal handler, exec in
+ * the child of vfork, which shares the parent's memory and locks.
  *
  *   _exit, _Exit      end the conversation first (exitpath.c), as exit does
  *   close, dup2, dup3, close_range, closefrom

@@ -163,9 +163,10 @@ continue_inherited(const struct stream_id *stream)
 {
 	enum sockredir_buffer buffer = SOCKREDIR_BUFFER_LINE;
 	long linger_ms = SOCKREDIR_DEFAULT_LINGER_MS;
+	int on_stdout = fd_is_stream(STDOUT_FILENO, stream);
 	const char *value;
 
-	if (fd_is_stream(STDOUT_FILENO, stream)) {
+	if (on_stdout) {
 		if ((value = getenv(SOCKREDIR_ENV_BUFFER)) != NULL && *value != '\0')
 			sockredir_parse_buffer(value, &buffer);
 		set_stdout_buffering(buffer, stream);
@@ -173,7 +174,7 @@ continue_inherited(const struct stream_id *stream)
 	if (stream->pid == getpid()) {
 		if ((value = getenv(SOCKREDIR_ENV_LINGER)) != NULL && *value != '\0')
 			sockredir_parse_seconds(value, &linger_ms);
-		if (fd_is_stream(STDOUT_FILENO, stream))
+		if (on_stdout)
 			install_exit_path(stream, STDOUT_FILENO, linger_ms);
 		else if (fd_is_stream(STDIN_FILENO, stream))
 			install_exit_path(stream, STDIN_FILENO, linger_ms);

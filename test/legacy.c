@@ -30,6 +30,7 @@
  *               with MS the monotonic clock in ms; N times
  *   trickle N   print N lines of 64 bytes, 100 us of computing apart, and exit
  *   unlocked    fputs_unlocked "tick MS" (MS as for ticks), compute 300 ms, exit
+ *   sleepy      print "first", then sleep 1 s
  *   idle        print "ready", then wait for a line (the idle flusher sleeps)
  *   closed GATE print "closing", fclose stdin and stdout, say "closed" on
  *               stderr, then wait (10 s at most) until the file GATE exists
@@ -291,6 +292,9 @@ main(int argc, char **argv)
 		fputs_unlocked(line, stdout);
 		for (until = monotonic_ms() + 300; monotonic_ms() < until;)
 			;
+	} else if (strcmp(role, "sleepy") == 0) {
+		printf("first\n");
+		sleep(1);
 	} else if (strcmp(role, "idle") == 0) {
 		printf("ready\n");
 		read_line();

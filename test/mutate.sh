@@ -132,6 +132,10 @@ mutant "auto: the flusher keeps waking while nothing is pending" shim/autoflush.
 mutant "auto: the flusher takes the program's signals" shim/autoflush.c \
 	'sigfillset(&all);' 'sigemptyset(&all);' \
 	auto.bats 'signals still reach the program'
+mutant "auto: sleep leaves what stdout holds to the idle flush" shim/interpose_io.c \
+	'WAIT(unsigned, sleep, (unsigned seconds), (seconds))' \
+	'WRAP(unsigned, sleep, (unsigned seconds), (seconds), NOTHING, NOTHING)' \
+	auto.bats 'before sleep is sent by the program'
 mutant "auto: a direct write overtakes what stdout holds" shim/autoflush.c \
 	'if (fd == STDOUT_FILENO || fd == STDIN_FILENO || fd_is_stream(fd, &connection))' \
 	'if (0)' \

@@ -1,5 +1,8 @@
-build-fuzz/obj/allow.o: shim/allow.c include/sockredir.h shim/shim.h
+build-fuzz/obj/allow.o: shim/allow.c include/sockredir.h \
+  include/sockredir-public.h shim/shim.h
 
 include/sockredir.h:
+
+include/sockredir-public.h:
 
 shim/shim.h:

@@ -1,5 +1,8 @@
-build-fuzz/obj/config.o: shim/config.c include/sockredir.h shim/shim.h
+build-fuzz/obj/config.o: shim/config.c include/sockredir.h \
+  include/sockredir-public.h shim/shim.h
 
 include/sockredir.h:
+
+include/sockredir-public.h:
 
 shim/shim.h:
