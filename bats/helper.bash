@@ -104,7 +104,8 @@ free_port() {
 
 # start_program VAR=VALUE... -- PROGRAM ARG...: the program in the
 # background with fds 0, 1, 2 only (not bats' own; CLOSE_FDS="0 1" closes
-# those too); PROG_PID is its PID (env execs it).
+# those too; PROG_STDIN and PROG_STDERR name other files for 0 and 2);
+# PROG_PID is its PID (env execs it).
 start_program() {
 	local vars=()
 	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
@@ -114,7 +115,7 @@ start_program() {
 			fd=${fd##*/}
 			((fd > 2)) && eval "exec $fd>&-"
 		done
-		exec <"${PROG_STDIN:-/dev/null}" >"$T/prog.out" 2>"$T/prog.err"
+		exec <"${PROG_STDIN:-/dev/null}" >"$T/prog.out" 2>"${PROG_STDERR:-$T/prog.err}"
 		for fd in ${CLOSE_FDS:-}; do
 			eval "exec $fd>&-"
 		done
@@ -164,11 +165,11 @@ wait_prog() {
 	PROG_STATUS=0
 	wait "$PROG_PID" || PROG_STATUS=$?
 	PROG_PID=
-	if grep -q 'cannot be preloaded' "$T/prog.err"; then
+	if grep -qs 'cannot be preloaded' "$T/prog.err"; then
 		cat "$T/prog.err" >&2
 		fail "the shim was not loaded" || return
 	fi
-	if grep -q 'runtime error:\|ERROR: AddressSanitizer' "$T/prog.err"; then
+	if grep -qs 'runtime error:\|ERROR: AddressSanitizer' "$T/prog.err"; then
 		cat "$T/prog.err" >&2
 		fail "a sanitizer report" || return
 	fi

@@ -319,6 +319,7 @@ become_copy(struct listener *l, int stream, const struct sockredir_proxy *header
 		if (l->pending[i].fd != stream)
 			close(l->pending[i].fd);
 	give_back_signals(&l->signals);
+	report_close();
 	if (header != NULL)
 		use_proxy_header(header);
 	free(l->copies);

@@ -27,8 +27,12 @@
 
 #include "sockredir.h"
 
-/* report.c: one line "sockredir: ..." on fd 2, if fd 2 was open at start. */
+/*
+ * report.c: one line "sockredir: ..." on fd 2, if fd 2 was open at start,
+ * written at once or dropped and counted; report_close before main.
+ */
 void report_init(void);
+void report_close(void);
 void report(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* values.c (core) */

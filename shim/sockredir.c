@@ -244,4 +244,5 @@ sockredir_init(void)
 	    describe_connection(redirected, &config) == -1 ||
 	    install_exit_path(&stream_id, redirected, config.linger_ms) != 0)
 		fail_system("setting up the environment");
+	report_close();
 }

@@ -352,6 +352,20 @@ mutant "unix: what is not a socket is removed" shim/connect.c \
 	'if (!S_ISSOCK(probed.st_mode)) {' 'if (0) {' \
 	connect.bats 'never removes what is not a socket'
 
+# The shim's messages never stop or kill the process writing them (issue 18).
+mutant "messages: SIGPIPE is not blocked around the write" shim/report.c \
+	'pthread_sigmask(SIG_BLOCK, &pipe, &saved);' 'pthread_sigmask(SIG_BLOCK, NULL, &saved);' \
+	stderr-log.bats 'lost its reader|without a reader'
+mutant "messages: the SIGPIPE a write raised is not taken back" shim/report.c \
+	'if (written == -1 && error == EPIPE && !was_pending)' 'if (0)' \
+	stderr-log.bats 'lost its reader|without a reader'
+mutant "messages: a full stderr pipe blocks the writer" shim/report.c \
+	'O_WRONLY | O_NONBLOCK | O_NOCTTY' 'O_WRONLY | O_NOCTTY' \
+	stderr-log.bats 'never read|never blocks'
+mutant "messages: the count of dropped messages is never said" shim/report.c \
+	'if (dropped > 0)' 'if (0)' \
+	stderr-log.bats 'never read'
+
 # Loopback by default.
 mutant "servers listen on every interface by default" include/sockredir.h \
 	$'#define SOCKREDIR_DEFAULT_HOST\t"localhost"' $'#define SOCKREDIR_DEFAULT_HOST\t"0.0.0.0"' \
