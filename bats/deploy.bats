@@ -106,19 +106,41 @@ run_unit() {
 	wait_prog
 }
 
+# listening_as PORT PID: PID itself listens on PORT (seen with ss).
+listening_as() {
+	ss -Hltnp "sport = :$1" | grep -q "pid=$2,"
+}
+
+listening_or_gone() {
+	listening_as "$1" "$2" || ! alive "$2"
+}
+
 @test "AmbientCapabilities=CAP_NET_BIND_SERVICE: an unprivileged listener binds a low port, and the shim still loads" {
 	require_tool setpriv util-linux
 	[[ $(id -u) -eq 0 ]] || skip "needs root to drop to another user"
-	local port
-	for port in $(seq 700 799); do
-		[[ -z $(ss -Hltn "sport = :$port") ]] && break
+	# A low port has no free_port: try random ones in 700-999 until our
+	# own listener holds one (another suite running this test at the same
+	# time may take a port between our look and our bind; then ours ends
+	# with "address in use" and we try another).
+	local port= try
+	for try in $(seq 20); do
+		try=$((700 + RANDOM % 300))
+		[[ -z $(ss -Hltn "sport = :$try") ]] || continue
+		# What User= and AmbientCapabilities= do, done by setpriv.
+		start_program -- setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=+net_bind_service --ambient-caps=+net_bind_service \
+			env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
+			SOCKREDIR_PORT="$try" /usr/bin/bc -q
+		LISTENER=$PROG_PID
+		wait_until listening_or_gone "$try" "$LISTENER"
+		if listening_as "$try" "$LISTENER"; then
+			port=$try
+			break
+		fi
+		wait_prog
+		grep -q "in use" "$T/prog.err" || fail "the listener ended: $(cat "$T/prog.err")"
 	done
-	# What User= and AmbientCapabilities= do, done by setpriv.
-	start_program -- setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps=+net_bind_service --ambient-caps=+net_bind_service \
-		env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
-		SOCKREDIR_PORT="$port" /usr/bin/bc -q
-	LISTENER=$PROG_PID
+	[[ -n $port ]] || fail "no low port could be bound"
 	PORT=$port
 	"$PEER" -t 10 connect 127.0.0.1 "$port" send:3*3 expect:9 shut eof
 	assert_equal "$(ps -o user= -p "$LISTENER")" nobody

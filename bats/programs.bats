@@ -102,8 +102,9 @@ load helper
 }
 
 @test "two reply lines a request: 200 round trips without a delayed-ACK stall" {
-	# Without TCP_NODELAY each turn waits ~40 ms for the peer's delayed ACK,
-	# 8 s in all; with it, a few ms.  The bound is loose for a busy machine.
+	# Without TCP_NODELAY each turn waits ~40 ms for the peer's delayed ACK
+	# (Linux's shortest), 8 s in all however idle the machine; with it, a few
+	# ms.  The bound, 30 ms a turn on average, is for a loaded machine.
 	start_peer 127.0.0.1 turns:200:2 shut eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$LEGACY" reply2
@@ -112,7 +113,7 @@ load helper
 	assert_output --regexp '^turns 200 ms [0-9]+\.[0-9]+$'
 	local ms=${output##* }
 	ms=${ms%.*}
-	(( ms < 2000 )) || fail "200 round trips took $ms ms: Nagle is on"
+	(( ms < 6000 )) || fail "200 round trips took $ms ms: Nagle is on"
 }
 
 @test "TCP_NODELAY is set unless BUFFER=full" {
