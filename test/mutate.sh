@@ -308,6 +308,9 @@ mutant "attach: fds 0 and 1 may be two connections" shim/attach.c \
 mutant "PROXY: the header's client not described, the proxy is" shim/environ.c \
 	'proxied = header->addressed;' 'proxied = 0;' \
 	proxy.bats '^server: a v1 header and the payload in one segment'
+mutant "PROXY behind TLS termination: the balancer described, not the TLS client" shim/environ.c \
+	'proxied = header->addressed;' 'proxied = 0;' \
+	deploy.bats 'haproxy-tls.cfg'
 
 # The peer description (UCSPI) and the environment.
 mutant "UCSPI: TCPREMOTEIP not set" shim/environ.c \
