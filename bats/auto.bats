@@ -42,7 +42,7 @@ wait_for_flusher() {
 }
 
 @test "auto: the seed's dialogs converse: a line is sent before the program waits for input" {
-	PEER_TIMEOUT=3 auto_client expect:first send:go 'expect:second [go]' eof -- "$LEGACY" hold
+	PEER_TIMEOUT=20 auto_client expect:first send:go 'expect:second [go]' eof -- "$LEGACY" hold
 }
 
 @test "auto: a reply leaves when the program waits for input, not 10 ms later (200 two-line turns)" {

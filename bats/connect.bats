@@ -103,7 +103,7 @@ client $client got [c]"
 	# succeeds nor is refused.  The port is told through a FIFO when ready.
 	mkfifo "$T/ready"
 	"$PYTHON" - "$T/ready" <<'PY' &
-import socket, sys, time
+import select, socket, sys, time
 listener = socket.socket()
 listener.bind(("127.0.0.1", 0))
 listener.listen(0)
@@ -113,7 +113,10 @@ for _ in range(3):
     client.setblocking(False)
     client.connect_ex(listener.getsockname())
     held.append(client)
-time.sleep(0.2)
+# Ready once the first is connected: the backlog (of one) is full then.
+select.select([], [held[0]], [], 10)
+if held[0].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+    sys.exit("the first client did not connect")
 with open(sys.argv[1], "w") as ready:
     ready.write("%d\n" % listener.getsockname()[1])
 time.sleep(30)
