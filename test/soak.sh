@@ -77,7 +77,7 @@ for ((i = 1; i <= runs; i++)); do
 	awk -v run="$i" '
 		/^== unit tests under ASan/ { pass = "asan unit"; next }
 		/^== unit tests/ { pass = "unit"; next }
-		/^== integration tests again/ { pass = "auto"; next }
+		/^== integration tests again,/ { pass = "auto"; next }
 		/^== integration tests against/ { pass = "asan"; next }
 		/^== integration tests/ { pass = "plain"; next }
 		/^not ok / { sub(/^not ok [0-9]* *-? */, ""); print pass ": " $0 }
