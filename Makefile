@@ -5,6 +5,7 @@
 #   make check    the whole suite with what is installed; ends "N passed, N failed, N skipped"
 #   make test     make deps, then make check
 #   make mutate   mutation testing, a few minutes: every mutant's tests must fail
+#   make soak     the whole suite SOAK_RUNS times (10), some loaded: the tests that fail by chance
 #   make install  PREFIX=/usr/local LIBDIR= DESTDIR=; runs ldconfig without DESTDIR
 #   make deb      the Debian package, built in a copy of the tree (build/deb/)
 
@@ -57,7 +58,7 @@ BUILD_PACKAGES := gcc make libc6-dev pkg-config libbsd-dev
 # in libclang-rt-14-dev on Debian 12).
 DEB_PACKAGES := g++ bats bats-support bats-assert netbase iproute2 procps python3 sed coreutils \
                 man-db util-linux cppcheck clang-tidy clang libclang-rt-14-dev valgrind bc \
-                systemd haproxy ucspi-tcp socat
+                systemd haproxy ucspi-tcp socat openssl stress-ng
 # The Debian package and its test.
 DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
 # The benchmark and its smoke test: the tools sockredir is compared with.
@@ -184,6 +185,15 @@ lint: $(B)/install-dirs.h
 .PHONY: mutate
 mutate:
 	test/mutate.sh
+
+# The whole suite again and again, a third of the runs with the machine
+# loaded (stress-ng), not part of make test: every test that fails even
+# once is named and counted; ends "N runs, N failed tests".
+# SOAK_RUNS=N (10), SOAK_LOADED=K, SOAK_LOAD=COMMAND (see test/soak.sh).
+.PHONY: soak
+soak:
+	$(MAKE) $(LIB) $(LAUNCHER) $(TEST_PROGS) asan
+	test/soak.sh
 
 # libFuzzer over the whole configuration parser, the ALLOW matcher and the
 # PROXY parser: the same core, built by clang with the fuzzer's coverage.

@@ -91,7 +91,7 @@ start_activated() {
 		sh "$SHIM" "$LEGACY"
 	assert_refused 64 "fd 3 is not a listening stream socket"
 	# A stream socket that does not listen (getsockname takes it, unlike /dev/null).
-	run timeout 5 "$PYTHON" -c 'import os, socket, sys
+	run timeout 20 "$PYTHON" -c 'import os, socket, sys
 s = socket.socket()
 if s.fileno() == 3:
     s.set_inheritable(True)

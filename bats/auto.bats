@@ -42,7 +42,7 @@ wait_for_flusher() {
 }
 
 @test "auto: the seed's dialogs converse: a line is sent before the program waits for input" {
-	PEER_TIMEOUT=3 auto_client expect:first send:go 'expect:second [go]' eof -- "$LEGACY" hold
+	PEER_TIMEOUT=20 auto_client expect:first send:go 'expect:second [go]' eof -- "$LEGACY" hold
 }
 
 @test "auto: a reply leaves when the program waits for input, not 10 ms later (200 two-line turns)" {
@@ -119,7 +119,12 @@ five"
 	assert_line --index 0 --regexp '^write'
 }
 
-@test "auto: a program that computes and prints every 100 ms, reading nothing: each line arrives within 15 ms (bound 100 ms)" {
+# The idle flush sends a line 10 ms after it was printed; on a loaded machine
+# the flusher thread may wait its turn for a CPU (116 ms was seen with the
+# suite running four times at once on 2 cores), so the bound is a generous
+# 500 ms: what it tells apart is a line sent while the program computes from
+# one left until exit (up to 900 ms here) or an idle flush of 1 s.
+@test "auto: a program that computes and prints every 100 ms, reading nothing: each line arrives while it computes (10 ms idle, bound 500 ms)" {
 	auto_client stamps -- "$LEGACY" ticks 10
 	run cat "$T/peer.out"
 	assert_equal "${#lines[@]}" 10
@@ -130,7 +135,7 @@ five"
 		(( delay > worst )) && worst=$delay
 	done
 	echo "worst delay ${worst} ms" >&3
-	(( worst < 100 )) || fail "a line took ${worst} ms"
+	(( worst < 500 )) || fail "a line took ${worst} ms"
 }
 
 @test "auto: with nothing pending the idle flusher sleeps: no wake-ups while the program waits" {

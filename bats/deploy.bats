@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The recipes of docs/deploy.md, run: the systemd units as systemd would run
 # them (systemd-socket-activate with the units' own settings), checked by
-# systemd-analyze verify; why KillMode=mixed; a low port by capability.
+# systemd-analyze verify; why KillMode=mixed; a low port by capability;
+# HAProxy terminating TLS in front of an inetd listener (PROXY v2).
 
 load service
 
@@ -106,19 +107,41 @@ run_unit() {
 	wait_prog
 }
 
+# listening_as PORT PID: PID itself listens on PORT (seen with ss).
+listening_as() {
+	ss -Hltnp "sport = :$1" | grep -q "pid=$2,"
+}
+
+listening_or_gone() {
+	listening_as "$1" "$2" || ! alive "$2"
+}
+
 @test "AmbientCapabilities=CAP_NET_BIND_SERVICE: an unprivileged listener binds a low port, and the shim still loads" {
 	require_tool setpriv util-linux
 	[[ $(id -u) -eq 0 ]] || skip "needs root to drop to another user"
-	local port
-	for port in $(seq 700 799); do
-		[[ -z $(ss -Hltn "sport = :$port") ]] && break
+	# A low port has no free_port: try random ones in 700-999 until our
+	# own listener holds one (another suite running this test at the same
+	# time may take a port between our look and our bind; then ours ends
+	# with "address in use" and we try another).
+	local port= try
+	for try in $(seq 20); do
+		try=$((700 + RANDOM % 300))
+		[[ -z $(ss -Hltn "sport = :$try") ]] || continue
+		# What User= and AmbientCapabilities= do, done by setpriv.
+		start_program -- setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=+net_bind_service --ambient-caps=+net_bind_service \
+			env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
+			SOCKREDIR_PORT="$try" /usr/bin/bc -q
+		LISTENER=$PROG_PID
+		wait_until listening_or_gone "$try" "$LISTENER"
+		if listening_as "$try" "$LISTENER"; then
+			port=$try
+			break
+		fi
+		wait_prog
+		grep -q "in use" "$T/prog.err" || fail "the listener ended: $(cat "$T/prog.err")"
 	done
-	# What User= and AmbientCapabilities= do, done by setpriv.
-	start_program -- setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps=+net_bind_service --ambient-caps=+net_bind_service \
-		env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
-		SOCKREDIR_PORT="$port" /usr/bin/bc -q
-	LISTENER=$PROG_PID
+	[[ -n $port ]] || fail "no low port could be bound"
 	PORT=$port
 	"$PEER" -t 10 connect 127.0.0.1 "$port" send:3*3 expect:9 shut eof
 	assert_equal "$(ps -o user= -p "$LISTENER")" nobody
@@ -140,6 +163,72 @@ run_unit() {
 	wait_prog
 }
 
+# tls_block PREFIX: the command block (indented, "#>" lines left out) of
+# docs/deploy.md's TLS section that begins with PREFIX.
+tls_block() {
+	"$PYTHON" - "$ROOT/docs/deploy.md" "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = text[text.index("\n## TLS:"):]
+for block in re.findall(r"(?:^    .*\n)+", text, re.M):
+    lines = [line[4:] for line in block.splitlines()]
+    if lines[0].startswith(sys.argv[2]):
+        print("\n".join(line for line in lines if not line.startswith("#>")))
+        break
+else:
+    sys.exit("docs/deploy.md: no command block beginning " + sys.argv[2])
+PY
+}
+
+@test "docs/deploy/haproxy-tls.cfg: HAProxy terminates TLS before an inetd listener; s_client's own address and port reach the program, bc answers" {
+	require_tool haproxy haproxy
+	require_tool openssl openssl
+	local block listen_port front source greeting answer status=0
+	# The page's certificate, made as the page says, in the test's directory.
+	block=$(tls_block 'openssl req')
+	(cd "$T" && sh -e -c "$block") >"$T/openssl.out" 2>&1 || fail "$(cat "$T/openssl.out")"
+	[[ -s $T/calc.pem ]]
+	# The page's listener and HAProxy lines, on free loopback ports.
+	listen_port=$(free_port)
+	front=$(free_port)
+	block=$(tls_block 'SOCKREDIR_MODE=inetd')
+	printf 'exec env %s\n' "$block" | sed -e "s|/usr/local/lib/libsockredir.so|$SHIM|" \
+		-e "s/SOCKREDIR_PORT=9001 /SOCKREDIR_PORT=$listen_port /" >"$T/listener.sh"
+	grep -q "SOCKREDIR_PORT=$listen_port .*SOCKREDIR_PROXY=1" "$T/listener.sh"
+	mkdir -p "$T/haproxy"
+	start_program -- sh "$T/listener.sh"
+	LISTENER=$PROG_PID
+	block=$(tls_block 'SOCKREDIR_FRONT=')
+	printf 'cd %s && exec env %s\n' "$T" "$block" | sed -e "s/0\.0\.0\.0:9000/127.0.0.1:$front/" \
+		-e "s/127\.0\.0\.1:9001/127.0.0.1:$listen_port/" -e "s|docs/deploy/|$DEPLOY/|" >"$T/haproxy.sh"
+	grep -q "haproxy -f $DEPLOY/haproxy-tls.cfg" "$T/haproxy.sh"
+	T="$T/haproxy" start_program -- sh "$T/haproxy.sh"
+	# (as PEER_PID and PROG_PID, teardown ends both if the test fails)
+	PEER_PID=$PROG_PID PROG_PID=$LISTENER
+	wait_listening "$listen_port"
+	wait_listening "$front"
+	# The TLS client from an address and port of its own, checking the
+	# certificate; the program speaks first.
+	source=$(free_port 127.0.0.2)
+	coproc TLS { exec openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$front" \
+		-bind "127.0.0.2:$source" -CAfile "$T/calc.crt" -verify_return_error \
+		-verify_hostname calc.example 2>"$T/s_client.err"; }
+	local tls_pid=$TLS_PID tls_in=${TLS[1]} tls_out=${TLS[0]}
+	read -r -t 20 -u "$tls_out" greeting || true
+	echo '6*7' >&"$tls_in"
+	read -r -t 20 -u "$tls_out" answer || true
+	exec {tls_in}>&-
+	wait "$tls_pid" || status=$?
+	kill -TERM "$PEER_PID"
+	wait "$PEER_PID" || true
+	PEER_PID=
+	stop_listener
+	assert_equal "$greeting" "hello 127.0.0.2 port $source"
+	assert_equal "$answer" 42
+	assert_equal "$status" 0
+	grep -q "verify return:1" "$T/s_client.err" || fail "the certificate was not verified"
+}
+
 @test "docs/deploy.md shows each file of docs/deploy it names exactly as it is" {
 	run "$PYTHON" - "$ROOT/docs/deploy.md" "$DEPLOY" <<'PY'
 import os, re, sys
@@ -152,5 +241,5 @@ missing = sorted(set(os.listdir(folder)) - {name for name, _ in shown})
 print("shown: %d; not shown: %s" % (len(shown), " ".join(missing) or "none"))
 PY
 	assert_success
-	assert_output "shown: 7; not shown: none"
+	assert_output "shown: 8; not shown: none"
 }

@@ -113,11 +113,32 @@ tcp_described='^PROTO=TCP TCPLOCALIP=127\.0\.0\.1 TCPLOCALPORT=[0-9]+ TCPREMOTEI
 	assert_line --index 1 --regexp "^PROTO=UNIX UNIXREMOTEEGID=$(id -g) UNIXREMOTEEUID=$(id -u) UNIXREMOTEPID=[0-9]+ ?\$"
 }
 
+# A copy whose connection can no longer be described: the peer resets it
+# while the copy is held (by libstall.so) just before its getpeername.  SPEC
+# leaves it to the implementation whether such a copy runs main; if it does,
+# it sees none of the names, forged or real.
+@test "inetd: a copy whose connection was reset before it was described sees none of the names" {
+	export DESCRIBED=$T/described
+	PRELOAD="${FIRST:+$FIRST:}$BIN/libstall.so:$LIB" start_inetd_listener "${forged[@]}" \
+		DESCRIBED="$DESCRIBED" STALL_PEERNAME=1 STALL_DIR="$T" -- sh -c "$describe"
+	"$PEER" -t 10 connect 127.0.0.1 "$PORT" "gate:$T/stalled" reset
+	touch "$T/go"
+	stop_inetd_listener
+	# The copy, if it ran main, wrote one empty line; if not, nothing.
+	[[ ! -e $DESCRIBED ]] || assert_file_equals "$DESCRIBED" ""
+}
+
+# The same by chance, many at once: a connection reset before the listener
+# accepts it may be dropped by accept (Linux: ECONNABORTED) or reach a copy,
+# described or not; and the listener may be stopped before it accepted any
+# (the stop closes the backlog).  So any number of copies runs, from 0 to
+# 50, and each saw its connection described or nothing.
 @test "inetd: copies whose connection was reset before they ran never see the forged values" {
 	export DESCRIBED=$T/described
 	start_inetd_listener "${forged[@]}" DESCRIBED="$DESCRIBED" -- sh -c "$describe"
 	"$PEER" -n 50 connect 127.0.0.1 "$PORT" reset 2>"$T/peer.err"
 	stop_inetd_listener
+	[[ -e $DESCRIBED ]] || return 0
 	run cat "$DESCRIBED"
 	refute_output --partial 6.6.6.6
 	refute_output --partial FORGED

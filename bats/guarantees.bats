@@ -16,7 +16,7 @@ three"
 }
 
 @test "a child gets line buffering while its stdout is still the socket" {
-	PEER_TIMEOUT=3 start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
+	PEER_TIMEOUT=20 start_peer 127.0.0.1 expect:first send:go 'expect:second [go]' eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- sh -c "\"$LEGACY\" hold; true"
 	wait_both

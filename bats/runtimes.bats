@@ -7,10 +7,13 @@
 load helper
 
 # converse NAME PROGRAM...: two request lines, each answered "NAME: line".
+# The peer waits up to 30 s for each (PEER_TIMEOUT): a JVM that compiles its
+# source first takes seconds to answer on a loaded machine (5 s was seen to
+# run out); the stall tests set 1 s, where a stall is what they expect.
 converse() {
 	local name=$1
 	shift
-	PEER_TIMEOUT=${PEER_TIMEOUT:-5} start_peer 127.0.0.1 send:a "expect:$name: a" \
+	PEER_TIMEOUT=${PEER_TIMEOUT:-30} start_peer 127.0.0.1 send:a "expect:$name: a" \
 		send:b "expect:$name: b" shut eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 		-- "$@"
@@ -60,7 +63,7 @@ JAVA
 @test "C++ iostreams ('\n', no endl) converse with line and with auto buffering" {
 	[[ -x $BIN/reply_cxx ]] || skip "no C++ compiler: build/test/reply_cxx not built"
 	for buffer in line auto; do
-		PEER_TIMEOUT=5 start_peer 127.0.0.1 send:a 'expect:result a' 'expect:status ok' \
+		PEER_TIMEOUT=20 start_peer 127.0.0.1 send:a 'expect:result a' 'expect:status ok' \
 			send:b 'expect:result b' 'expect:status ok' shut eof
 		start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
 			SOCKREDIR_BUFFER=$buffer -- "$BIN/reply_cxx"

@@ -308,6 +308,9 @@ mutant "attach: fds 0 and 1 may be two connections" shim/attach.c \
 mutant "PROXY: the header's client not described, the proxy is" shim/environ.c \
 	'proxied = header->addressed;' 'proxied = 0;' \
 	proxy.bats '^server: a v1 header and the payload in one segment'
+mutant "PROXY behind TLS termination: the balancer described, not the TLS client" shim/environ.c \
+	'proxied = header->addressed;' 'proxied = 0;' \
+	deploy.bats 'haproxy-tls.cfg'
 
 # The peer description (UCSPI) and the environment.
 mutant "UCSPI: TCPREMOTEIP not set" shim/environ.c \
@@ -322,6 +325,10 @@ mutant "UCSPI: UNIXREMOTEPID not set" shim/environ.c \
 mutant "UCSPI: stale and forged names not forgotten" shim/environ.c \
 	$'\tforget_description();' $'\t(void)forget_description;' \
 	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
+mutant "UCSPI: a connection that cannot be described keeps the inherited names" shim/environ.c \
+	$'\tforget_description();\n\tif (proxied)' \
+	$'\tif (getpeername(stream, (struct sockaddr *)&local, &locallen) == 0)\n\t\tforget_description();\n\tlocallen = sizeof(local);\n\tif (proxied)' \
+	edges.bats 'copy whose connection was reset before it was described'
 mutant "a relative LD_PRELOAD entry is left relative" shim/environ.c \
 	'if (make_preload_absolute() == -1)' 'if (0)' \
 	guarantees.bats 'relative LD_PRELOAD'
