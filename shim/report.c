@@ -4,7 +4,8 @@
  * with one write so that lines from several processes do not interleave.
  * When fd 2 was closed as the program started, there is no stderr: the
  * message is dropped, never written into whatever descriptor (a socket of
- * ours, perhaps) has taken that number since.
+ * ours, perhaps) has taken that number since; and once fd 2 has become the
+ * connection, every message is.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,6 +21,13 @@ void
 report_init(void)
 {
 	stderr_was_open = fcntl(STDERR_FILENO, F_GETFD) != -1;
+}
+
+/* fd 2 is the connection now (SOCKREDIR_STDERR=connection): nothing more. */
+void
+report_silence(void)
+{
+	stderr_was_open = 0;
 }
 
 void
