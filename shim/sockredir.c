@@ -213,7 +213,9 @@ sockredir_init(void)
 	}
 	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
 		fail(code, why);
-	reserve_standard_fds();
+	/* attach opens no socket that could take a closed fd's number. */
+	if (config.mode != SOCKREDIR_ATTACH)
+		reserve_standard_fds();
 	/* Before connecting, so that an inetd listener does it once for all. */
 	if (prepare_environment(&config) == -1)
 		fail_system("setting up the environment");
