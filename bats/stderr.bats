@@ -70,6 +70,18 @@ assert_interleaved() {
 	done
 }
 
+@test "STDERR=connection: a stderr line leaves when it ends, before the program waits, under every buffering; a prompt with no newline at auto's flush or before the next output" {
+	for buffer in line full none; do
+		start_server 127.0.0.1 SOCKREDIR_STDERR=connection SOCKREDIR_BUFFER=$buffer -- \
+			"$LEGACY" ask
+		connect_peer 127.0.0.1 "$PORT" expect:asking send:bob 'expect:name? hello bob' eof
+		wait_both
+	done
+	start_server 127.0.0.1 SOCKREDIR_STDERR=connection SOCKREDIR_BUFFER=auto -- "$LEGACY" ask
+	connect_peer 127.0.0.1 "$PORT" expect:asking 'await:name? ' send:bob 'expect:hello bob' eof
+	wait_both
+}
+
 @test "STDERR=connection: the order is kept in a server, an inetd copy and a shell's child (BUFFER=full)" {
 	start_server 127.0.0.1 SOCKREDIR_STDERR=connection SOCKREDIR_BUFFER=full -- "$LEGACY" interleave
 	connect_peer 127.0.0.1 "$PORT" raw

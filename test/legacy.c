@@ -17,6 +17,8 @@
  *   fds         "fds: ..." (the open descriptors) on stderr and stdout; a
  *               descriptor above 2 is shown with ":cloexec" if it is, and
  *               one from 2 up ":conn" if it is the same socket as fd 0 or fd 1
+ *   ask         "asking" and then the prompt "name? " (no newline) on
+ *               stderr; read a line; "hello LINE" on stdout
  *   fdsto PATH  the same line into the file PATH only (whatever fds 1 and 2 are)
  *   interleave  stdout and stderr in turns, with partial lines, through
  *               printf, fputs, puts, fwrite, putchar, write, perror, warnx,
@@ -279,6 +281,11 @@ main(int argc, char **argv)
 		list_fds(argv[2]);
 	else if (strcmp(role, "interleave") == 0)
 		interleave();
+	else if (strcmp(role, "ask") == 0) {
+		fprintf(stderr, "asking\n");
+		fprintf(stderr, "name? ");
+		printf("hello %s\n", read_line());
+	}
 	else if (strcmp(role, "nodelay") == 0) {
 		int on = -1;
 		socklen_t len = sizeof(on);
