@@ -157,7 +157,7 @@ extern int stderr_ordered;
 void set_stderr_buffering(void);
 int join_stderr(const struct stream_id *stream);
 void order_start(const struct stream_id *stream);
-void order_before_output(FILE *stream);
+void order_before_output(const FILE *stream);
 void order_before_write(int fd);
 void order_send_both(void);
 

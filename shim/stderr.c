@@ -60,7 +60,7 @@ order_send_both(void)
 }
 
 void
-order_before_output(FILE *stream)
+order_before_output(const FILE *stream)
 {
 	if (stream == stderr)
 		send_pending(stdout);
