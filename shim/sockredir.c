@@ -160,15 +160,16 @@ report_connection(const struct sockredir_config *config, int stream)
  * service name to look up and whose ALLOW list may be long.
  */
 static void
-continue_inherited(const struct stream_id *stream)
+continue_inherited(const struct stream_id *stream, const char *mode)
 {
 	enum sockredir_buffer buffer = SOCKREDIR_BUFFER_LINE;
 	long linger_ms = SOCKREDIR_DEFAULT_LINGER_MS;
 	int on_stdout = fd_is_stream(STDOUT_FILENO, stream), on_stderr = 0;
 	const char *value;
 
-	/* STDERR=connection, and this one's fd 2 has not gone elsewhere. */
-	if ((value = getenv(SOCKREDIR_ENV_STDERR)) != NULL && *value != '\0')
+	/* STDERR=connection (not in in mode), and this one's fd 2 has not gone elsewhere. */
+	if ((value = getenv(SOCKREDIR_ENV_STDERR)) != NULL && *value != '\0' &&
+	    strcmp(mode, SOCKREDIR_MODE_IN) != 0)
 		sockredir_parse_stderr(value, &on_stderr);
 	on_stderr = on_stderr && fd_is_stream(STDERR_FILENO, stream);
 	if (on_stdout) {
@@ -208,7 +209,7 @@ sockredir_init(void)
 		return;
 	report_init();
 	if (inherited_stream(&stream_id)) {
-		continue_inherited(&stream_id);
+		continue_inherited(&stream_id, mode);
 		return;
 	}
 	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
