@@ -40,7 +40,7 @@ CORE_SRC := shim/values.c shim/config.c shim/allow.c shim/address.c shim/proxy.c
             shim/inherit.c shim/codes.c
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 CORE    := $(B)/libsockredir-core.a
-SHIM_SRC := shim/report.c shim/clock.c shim/connect.c shim/stdio.c shim/environ.c \
+SHIM_SRC := shim/report.c shim/clock.c shim/connect.c shim/stdio.c shim/stderr.c shim/environ.c \
             shim/exitpath.c shim/interpose.c shim/interpose_io.c shim/autoflush.c \
             shim/inetd.c shim/proxyread.c shim/activation.c shim/attach.c shim/sockredir.c
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)

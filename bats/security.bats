@@ -76,7 +76,7 @@ teardown() {
 	# the unit tests give the parser 1 MiB.
 	local huge
 	huge=$(head -c 120000 /dev/zero | tr '\0' 7)
-	for variable in MODE PORT BUFFER TIMEOUT LINGER DEBUG; do
+	for variable in MODE PORT BUFFER TIMEOUT LINGER DEBUG STDERR; do
 		run env SOCKREDIR_MODE=client "SOCKREDIR_$variable=$huge" LD_PRELOAD="$SHIM" \
 			"$LEGACY" hello
 		assert_refused 64 "SOCKREDIR_$variable=\"7777"
@@ -93,7 +93,7 @@ teardown() {
 @test "binary bytes in every variable are rejected with one escaped line" {
 	local binary
 	binary=$(printf 'x\001\002\033[31m\n\r\t\177\200\377"\\y')
-	for variable in MODE PORT BUFFER TIMEOUT LINGER DEBUG; do
+	for variable in MODE PORT BUFFER TIMEOUT LINGER DEBUG STDERR; do
 		run env SOCKREDIR_MODE=client "SOCKREDIR_$variable=$binary" LD_PRELOAD="$SHIM" \
 			"$LEGACY" hello
 		assert_refused 64 'x\x01\x02\x1b[31m\x0a\x0d\x09\x7f\x80\xff\"\\y"'

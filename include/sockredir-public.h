@@ -28,6 +28,7 @@
 #define SOCKREDIR_ENV_MAX_PER_PEER	"SOCKREDIR_MAX_PER_PEER"
 #define SOCKREDIR_ENV_SESSION_TIMEOUT	"SOCKREDIR_SESSION_TIMEOUT"
 #define SOCKREDIR_ENV_PROXY	"SOCKREDIR_PROXY"
+#define SOCKREDIR_ENV_STDERR	"SOCKREDIR_STDERR"
 /* Socket activation, systemd's protocol (sd_listen_fds), in server and inetd modes. */
 #define SOCKREDIR_ENV_LISTEN_PID	"LISTEN_PID"
 #define SOCKREDIR_ENV_LISTEN_FDS	"LISTEN_FDS"
@@ -49,6 +50,10 @@
 #define SOCKREDIR_BUFFERING_FULL	"full"
 #define SOCKREDIR_BUFFERING_NONE	"none"
 #define SOCKREDIR_BUFFERING_AUTO	"auto"
+
+/* The values of SOCKREDIR_STDERR. */
+#define SOCKREDIR_STDERR_KEEP		"keep"	/* fd 2 stays the program's */
+#define SOCKREDIR_STDERR_CONNECTION	"connection"	/* fd 2 is the connection too */
 
 /* The library's exit codes before main runs (sysexits.h). */
 #define SOCKREDIR_EXIT_USAGE		64	/* EX_USAGE: a bad value */

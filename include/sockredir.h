@@ -70,6 +70,7 @@ struct sockredir_config {
 	size_t nallow;			/* inetd; 0: everyone */
 	struct sockredir_allow allow[SOCKREDIR_MAX_ALLOW];
 	int proxy;		/* server, inetd, attach: PROXY header required */
+	int stderr_connection;	/* SOCKREDIR_STDERR=connection, where fd 1 is the connection */
 	unsigned listen_fds;	/* server, inetd: sockets passed from fd 3; 0: none */
 };
 
@@ -89,6 +90,9 @@ int sockredir_parse_seconds(const char *text, long *ms);
 
 /* "line", "full", "none" or "auto"; *buffer is left alone on a bad value. */
 int sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer);
+
+/* "keep" (0) or "connection" (1); *connection is left alone on a bad value. */
+int sockredir_parse_stderr(const char *text, int *connection);
 
 /* Decimal digits only (leading zeros allowed), within min..max. */
 int sockredir_parse_decimal(const char *text, long min, long max, long *value);

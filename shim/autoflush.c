@@ -8,6 +8,9 @@
  * none of these sends (a progress line of a long computation) is sent by a
  * helper thread once it has waited IDLE_FLUSH_MS.
  *
+ * With SOCKREDIR_STDERR=connection, stderr's partial line (a prompt) is
+ * sent at the same moments as stdout's bytes, and by the same thread.
+ *
  * The thread is started at the first output that needs it, not at start-up
  * (creating a thread costs about 0.25 ms); it waits on a condition variable,
  * so it uses no CPU while nothing is pending, and it sends no signal to the
@@ -67,28 +70,45 @@ now_ns(void)
 	return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
-/*
- * With stdout's lock held: send what is pending, and say whether any is left.
- * fflush takes the lock again, which is allowed (it is recursive), and
- * unlike fflush_unlocked it is not one of our wrappers: nothing here may
- * call a function this library wraps (interpose_io.c).
- */
-static void
-flush_locked(void)
+/* What stdout holds, and stderr when it is on the connection too (stderr.c). */
+static size_t
+pending_bytes(void)
 {
-	if (__fpending(stdout) > 0)
-		fflush(stdout);
-	atomic_store(&pending_since_ns, __fpending(stdout) > 0 ? now_ns() : 0);
+	return __fpending(stdout) + (stderr_ordered ? __fpending(stderr) : 0);
 }
 
+/*
+ * With stdout's lock held (and stderr's, WITH_STDERR): send what is
+ * pending, stderr's partial line first (it is the older, see stderr.c), and
+ * say whether any is left.  fflush takes the lock again, which is allowed
+ * (it is recursive), and unlike fflush_unlocked it is not one of our
+ * wrappers: nothing here may call a function this library wraps
+ * (interpose_io.c).
+ */
+static void
+flush_locked(int with_stderr)
+{
+	if (with_stderr && __fpending(stderr) > 0)
+		fflush(stderr);
+	if (__fpending(stdout) > 0)
+		fflush(stdout);
+	atomic_store(&pending_since_ns, pending_bytes() > 0 ? now_ns() : 0);
+}
+
+/* stderr's lock only tried: a thread busy with stderr sends its line itself. */
 void
 autoflush_now(void)
 {
+	int with_stderr;
+
 	if (atomic_load_explicit(&pending_since_ns, memory_order_relaxed) == 0 &&
-	    __fpending(stdout) == 0)
+	    pending_bytes() == 0)
 		return;
 	flockfile(stdout);
-	flush_locked();
+	with_stderr = stderr_ordered && ftrylockfile(stderr) == 0;
+	flush_locked(with_stderr);
+	if (with_stderr)
+		funlockfile(stderr);
 	funlockfile(stdout);
 }
 
@@ -98,6 +118,19 @@ wait_until_ns(long long due)
 	struct timespec until = { (time_t)(due / 1000000000LL), (long)(due % 1000000000LL) };
 
 	pthread_cond_timedwait(&idle_wake, &idle_lock, &until);
+}
+
+/* Both locks while either is flushed: a write waits for us (stderr.c). */
+static int
+try_lock_output(void)
+{
+	if (ftrylockfile(stdout) != 0)
+		return -1;
+	if (stderr_ordered && ftrylockfile(stderr) != 0) {
+		funlockfile(stdout);
+		return -1;
+	}
+	return 0;
 }
 
 static void *
@@ -129,12 +162,14 @@ idle_flusher(void *unused)
 			wait_until_ns(due);
 			continue;
 		}
-		if (ftrylockfile(stdout) != 0) {
+		if (try_lock_output() != 0) {
 			/* The program is using stdout right now: look again soon. */
 			wait_until_ns(now_ns() + 1000000LL);
 			continue;
 		}
-		flush_locked();
+		flush_locked(stderr_ordered);
+		if (stderr_ordered)
+			funlockfile(stderr);
 		funlockfile(stdout);
 	}
 	pthread_mutex_unlock(&idle_lock);
@@ -180,7 +215,7 @@ autoflush_after_output(void)
 {
 	if (atomic_load_explicit(&pending_since_ns, memory_order_relaxed) != 0 ||
 	    atomic_load_explicit(&unlocked_stdio, memory_order_relaxed) ||
-	    __fpending(stdout) == 0)
+	    pending_bytes() == 0)
 		return;
 	atomic_store(&pending_since_ns, now_ns());
 	if (flusher_started && !atomic_load(&flusher_asleep))
@@ -221,9 +256,10 @@ void
 autoflush_before_write(int fd)
 {
 	if (atomic_load_explicit(&pending_since_ns, memory_order_relaxed) == 0 &&
-	    __fpending(stdout) == 0)
+	    pending_bytes() == 0)
 		return;
-	if (fd == STDOUT_FILENO || fd == STDIN_FILENO || fd_is_stream(fd, &connection))
+	if (fd == STDOUT_FILENO || fd == STDIN_FILENO ||
+	    (stderr_ordered && fd == STDERR_FILENO) || fd_is_stream(fd, &connection))
 		autoflush_now();
 }
 

@@ -129,6 +129,18 @@ sockredir_parse_buffer(const char *text, enum sockredir_buffer *buffer)
 	return 0;
 }
 
+int
+sockredir_parse_stderr(const char *text, int *connection)
+{
+	if (strcmp(text, SOCKREDIR_STDERR_KEEP) == 0)
+		*connection = 0;
+	else if (strcmp(text, SOCKREDIR_STDERR_CONNECTION) == 0)
+		*connection = 1;
+	else
+		return -1;
+	return 0;
+}
+
 static int
 parse_mode(const char *value, enum sockredir_mode *mode)
 {
@@ -302,6 +314,12 @@ sockredir_parse_config(struct sockredir_config *config,
 	    sockredir_parse_buffer(value, &config->buffer) != 0)
 		return bad_value(why, whylen, SOCKREDIR_ENV_BUFFER, value,
 		    "not one of line, full, none, auto");
+	/* Where fd 1 is not the connection (in), fd 2 cannot join it. */
+	if (mode_redirects_stdout(config->mode) &&
+	    (value = lookup(getenv_fn, SOCKREDIR_ENV_STDERR)) != NULL &&
+	    sockredir_parse_stderr(value, &config->stderr_connection) != 0)
+		return bad_value(why, whylen, SOCKREDIR_ENV_STDERR, value,
+		    "not keep (fd 2 stays) or connection (fd 2 on the connection too)");
 	/* inetd serves until signalled, attach waits for nothing: no TIMEOUT. */
 	if (config->mode != SOCKREDIR_INETD && config->mode != SOCKREDIR_ATTACH &&
 	    (value = lookup(getenv_fn, SOCKREDIR_ENV_TIMEOUT)) != NULL &&

@@ -6,8 +6,8 @@
  * side (the peer reads EOF), discard what the peer still sends until it
  * closes or the linger time passes, and only then close.
  *
- * It must work however the program ends and whatever it did with fds 0 and
- * 1 first: GNU coreutils close both in an exit handler of their own, which
+ * It must work however the program ends and whatever it did with fds 0, 1
+ * (and 2, when SOCKREDIR_STDERR=connection put the connection there) first: GNU coreutils close both in an exit handler of their own, which
  * runs before ours; dd and Tcl close them; dash ends with _exit, which runs
  * no handler.  So the shim keeps a private, close-on-exec duplicate of the
  * connection (the exit descriptor), which the program cannot close by
@@ -70,14 +70,18 @@ end_conversation(int flush_stdout)
 	if (getpid() != exit_stream.pid || (fd = atomic_exchange(&exit_fd, -1)) == -1)
 		return;
 	autoflush_stop();
-	if (flush_stdout)
+	if (flush_stdout) {
+		/* stderr's partial line, if it is on the connection, is the older. */
+		if (fd_is_stream(STDERR_FILENO, &exit_stream))
+			fflush(stderr);
 		fflush(stdout);
+	}
 	if (exit_linger_ms > 0) {
 		shutdown(fd, SHUT_WR);
 		drain_until_peer_closes(fd, exit_linger_ms);
 	}
 	/* Whatever is written after this would only meet a closed peer. */
-	for (int std = 0; std <= 1; std++)
+	for (int std = 0; std <= 2; std++)
 		if (fd_is_stream(std, &exit_stream))
 			real_close(std);
 	real_close(fd);
@@ -145,13 +149,18 @@ install_exit_path(const struct stream_id *id, int stream, long linger_ms)
 	return atexit(end_conversation_at_exit);
 }
 
-/* An exec that leaves the connection on neither fd 0 nor fd 1 ends it. */
+/*
+ * An exec that leaves the connection on none of fds 0, 1 and 2 ends it; one
+ * that leaves it on fd 2 alone (SOCKREDIR_STDERR=connection, fds 0 and 1
+ * closed) does not: the new image takes the exit path over from fd 2.
+ */
 void
 end_conversation_before_exec(void)
 {
 	if (exit_fd_number() == -1 || getpid() != exit_stream.pid)
 		return;
 	if (!fd_is_stream(STDIN_FILENO, &exit_stream) &&
-	    !fd_is_stream(STDOUT_FILENO, &exit_stream))
+	    !fd_is_stream(STDOUT_FILENO, &exit_stream) &&
+	    !fd_is_stream(STDERR_FILENO, &exit_stream))
 		end_conversation(0);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The calls SOCKREDIR_BUFFER=auto watches (see autoflush.c).  With any other
- * buffering, or the shim inactive, each costs one predictable branch before
- * the real call.  The real definitions are looked up at first use.
+ * The calls SOCKREDIR_BUFFER=auto watches (see autoflush.c), and those that
+ * keep stdout and stderr in order when both are the connection (stderr.c).
+ * Otherwise, or with the shim inactive, each costs one predictable branch
+ * before the real call.  The real definitions are looked up at first use.
  *
  *   waits       flush first: input and readiness (read, recv*, poll,
  *               select, epoll_wait* ...; not with a zero timeout), time,
@@ -15,6 +16,13 @@
  *   writes      to a descriptor of the connection: stdout's bytes first
  *   output      to stdio: arm the idle flush; without stdout's lock
  *               (*_unlocked, __overflow, __fsetlocking): keep the flusher away
+ *
+ * and, with SOCKREDIR_STDERR=connection (stderr.c), in every buffering:
+ *
+ *   output      to stdout or stderr (and libc's perror, warn, err, psignal):
+ *               what the other of the two holds is sent first
+ *   writes      to a descriptor of the connection, fd 2 included: what
+ *               both hold is sent first
  *
  * Names are those compilers emit too: __isoc99_*, *_chk, __getdelim, and
  * __uflow and __overflow, which the inline getc_unlocked and putc_unlocked
@@ -49,17 +57,21 @@
 #include "shim.h"
 
 #define INTERPOSED __attribute__((visibility("default")))
-#define ACTIVE __builtin_expect(autoflush_active, 0)
+/* auto, or stdout and stderr both on the connection (stderr.c). */
+#define ACTIVE __builtin_expect(autoflush_active | stderr_ordered, 0)
+#define AUTO autoflush_active
 
 /* Keeps errno as the program's call left it. */
 #define QUIETLY(call) do { int saved_errno = errno; call; errno = saved_errno; } while (0)
 
-#define FLUSH_IF(condition) QUIETLY(if (condition) autoflush_now())
+#define FLUSH_IF(condition) QUIETLY(if (AUTO && (condition)) autoflush_now())
 #define BEFORE_INPUT(stream, need, delim) \
-	QUIETLY(autoflush_before_input((stream), (need), (delim)))
-#define BEFORE_WRITE(fd) QUIETLY(autoflush_before_write(fd))
-#define AFTER_OUTPUT QUIETLY(autoflush_after_output())
-#define UNLOCKED QUIETLY(autoflush_unlocked_output())
+	QUIETLY(if (AUTO) autoflush_before_input((stream), (need), (delim)))
+#define BEFORE_WRITE(fd) QUIETLY(if (AUTO) autoflush_before_write(fd); \
+	else if (stderr_ordered) order_before_write(fd))
+#define ORDER(stream) QUIETLY(if (stderr_ordered) order_before_output(stream))
+#define AFTER_OUTPUT QUIETLY(if (AUTO) autoflush_after_output())
+#define UNLOCKED QUIETLY(if (AUTO) autoflush_unlocked_output())
 
 /* WRAP(type, name, (parameters), (arguments), before, after) */
 #define WRAP(type, name, params, args, before, after)			\
@@ -83,9 +95,11 @@ INTERPOSED type name params						\
 #define WAIT(type, name, params, args) WRAP(type, name, params, args, FLUSH_IF(1), NOTHING)
 #define WAIT_UNLESS(type, name, params, args, nonblocking) \
 	WRAP(type, name, params, args, FLUSH_IF(!(nonblocking)), NOTHING)
-#define OUTPUT(type, name, params, args) WRAP(type, name, params, args, NOTHING, AFTER_OUTPUT)
-#define OUTPUT_UNLOCKED(type, name, params, args) \
-	WRAP(type, name, params, args, UNLOCKED, AFTER_OUTPUT)
+/* Output to STREAM: what the other of stdout and stderr holds goes first. */
+#define OUTPUT(type, name, params, args, stream) \
+	WRAP(type, name, params, args, ORDER(stream), AFTER_OUTPUT)
+#define OUTPUT_UNLOCKED(type, name, params, args, stream) \
+	WRAP(type, name, params, args, UNLOCKED; ORDER(stream), AFTER_OUTPUT)
 
 static int
 zero_timespec(const struct timespec *t)
@@ -287,34 +301,36 @@ WRAP(int, __vdprintf_chk, (int fd, int flag, const char *format, va_list list),
 WRAP(int, fflush_unlocked, (FILE *stream), (stream), UNLOCKED, NOTHING)
 WRAP(int, __fsetlocking, (FILE *stream, int type), (stream, type),
     QUIETLY(if (type == FSETLOCKING_BYCALLER) autoflush_unlocked_output()), NOTHING)
-OUTPUT(int, puts, (const char *text), (text))
-OUTPUT(int, fputs, (const char *text, FILE *stream), (text, stream))
-OUTPUT_UNLOCKED(int, fputs_unlocked, (const char *text, FILE *stream), (text, stream))
-OUTPUT(int, fputc, (int c, FILE *stream), (c, stream))
-OUTPUT_UNLOCKED(int, fputc_unlocked, (int c, FILE *stream), (c, stream))
-OUTPUT(int, putc, (int c, FILE *stream), (c, stream))
-OUTPUT(int, _IO_putc, (int c, FILE *stream), (c, stream))
-OUTPUT_UNLOCKED(int, putc_unlocked, (int c, FILE *stream), (c, stream))
-OUTPUT(int, putchar, (int c), (c))
-OUTPUT_UNLOCKED(int, putchar_unlocked, (int c), (c))
-OUTPUT_UNLOCKED(int, __overflow, (FILE *stream, int c), (stream, c))
+OUTPUT(int, puts, (const char *text), (text), stdout)
+OUTPUT(int, fputs, (const char *text, FILE *stream), (text, stream), stream)
+OUTPUT_UNLOCKED(int, fputs_unlocked, (const char *text, FILE *stream), (text, stream),
+    stream)
+OUTPUT(int, fputc, (int c, FILE *stream), (c, stream), stream)
+OUTPUT_UNLOCKED(int, fputc_unlocked, (int c, FILE *stream), (c, stream), stream)
+OUTPUT(int, putc, (int c, FILE *stream), (c, stream), stream)
+OUTPUT(int, _IO_putc, (int c, FILE *stream), (c, stream), stream)
+OUTPUT_UNLOCKED(int, putc_unlocked, (int c, FILE *stream), (c, stream), stream)
+OUTPUT(int, putchar, (int c), (c), stdout)
+OUTPUT_UNLOCKED(int, putchar_unlocked, (int c), (c), stdout)
+OUTPUT_UNLOCKED(int, __overflow, (FILE *stream, int c), (stream, c), stream)
 OUTPUT(size_t, fwrite, (const void *buf, size_t size, size_t n, FILE *stream),
-    (buf, size, n, stream))
-OUTPUT_UNLOCKED(size_t, fwrite_unlocked, (const void *buf, size_t size, size_t n, FILE *stream),
-    (buf, size, n, stream))
-OUTPUT(int, vprintf, (const char *format, va_list list), (format, list))
+    (buf, size, n, stream), stream)
+OUTPUT_UNLOCKED(size_t, fwrite_unlocked, (const void *buf, size_t size, size_t n,
+    FILE *stream), (buf, size, n, stream), stream)
+OUTPUT(int, vprintf, (const char *format, va_list list), (format, list), stdout)
 OUTPUT(int, vfprintf, (FILE *stream, const char *format, va_list list),
-    (stream, format, list))
-OUTPUT(int, __vprintf_chk, (int flag, const char *format, va_list list), (flag, format, list))
+    (stream, format, list), stream)
+OUTPUT(int, __vprintf_chk, (int flag, const char *format, va_list list), (flag, format, list),
+    stdout)
 OUTPUT(int, __vfprintf_chk, (FILE *stream, int flag, const char *format, va_list list),
-    (stream, flag, format, list))
-OUTPUT(wint_t, fputwc, (wchar_t c, FILE *stream), (c, stream))
-OUTPUT(wint_t, putwc, (wchar_t c, FILE *stream), (c, stream))
-OUTPUT(wint_t, putwchar, (wchar_t c), (c))
-OUTPUT(int, fputws, (const wchar_t *text, FILE *stream), (text, stream))
-OUTPUT(int, vwprintf, (const wchar_t *format, va_list list), (format, list))
+    (stream, flag, format, list), stream)
+OUTPUT(wint_t, fputwc, (wchar_t c, FILE *stream), (c, stream), stream)
+OUTPUT(wint_t, putwc, (wchar_t c, FILE *stream), (c, stream), stream)
+OUTPUT(wint_t, putwchar, (wchar_t c), (c), stdout)
+OUTPUT(int, fputws, (const wchar_t *text, FILE *stream), (text, stream), stream)
+OUTPUT(int, vwprintf, (const wchar_t *format, va_list list), (format, list), stdout)
 OUTPUT(int, vfwprintf, (FILE *stream, const wchar_t *format, va_list list),
-    (stream, format, list))
+    (stream, format, list), stream)
 
 /*
  * The variadic ones pass their list to the v-form of the same family (the
@@ -340,18 +356,18 @@ INTERPOSED type name params						\
 }
 
 VARIADIC(int, printf, (const char *format, ...), format, vprintf,
-    (const char *, va_list), (format, list), NOTHING, AFTER_OUTPUT)
+    (const char *, va_list), (format, list), ORDER(stdout), AFTER_OUTPUT)
 VARIADIC(int, fprintf, (FILE *stream, const char *format, ...), format, vfprintf,
-    (FILE *, const char *, va_list), (stream, format, list), NOTHING, AFTER_OUTPUT)
+    (FILE *, const char *, va_list), (stream, format, list), ORDER(stream), AFTER_OUTPUT)
 VARIADIC(int, __printf_chk, (int flag, const char *format, ...), format, __vprintf_chk,
-    (int, const char *, va_list), (flag, format, list), NOTHING, AFTER_OUTPUT)
+    (int, const char *, va_list), (flag, format, list), ORDER(stdout), AFTER_OUTPUT)
 VARIADIC(int, __fprintf_chk, (FILE *stream, int flag, const char *format, ...), format,
     __vfprintf_chk, (FILE *, int, const char *, va_list), (stream, flag, format, list),
-    NOTHING, AFTER_OUTPUT)
+    ORDER(stream), AFTER_OUTPUT)
 VARIADIC(int, wprintf, (const wchar_t *format, ...), format, vwprintf,
-    (const wchar_t *, va_list), (format, list), NOTHING, AFTER_OUTPUT)
+    (const wchar_t *, va_list), (format, list), ORDER(stdout), AFTER_OUTPUT)
 VARIADIC(int, fwprintf, (FILE *stream, const wchar_t *format, ...), format, vfwprintf,
-    (FILE *, const wchar_t *, va_list), (stream, format, list), NOTHING, AFTER_OUTPUT)
+    (FILE *, const wchar_t *, va_list), (stream, format, list), ORDER(stream), AFTER_OUTPUT)
 VARIADIC(int, dprintf, (int fd, const char *format, ...), format, vdprintf,
     (int, const char *, va_list), (fd, format, list), BEFORE_WRITE(fd), NOTHING)
 VARIADIC(int, __dprintf_chk, (int fd, int flag, const char *format, ...), format,
@@ -366,3 +382,51 @@ VARIADIC(int, __isoc99_scanf, (const char *format, ...), format, __isoc99_vscanf
 VARIADIC(int, __isoc99_fscanf, (FILE *stream, const char *format, ...), format,
     __isoc99_vfscanf, (FILE *, const char *, va_list), (stream, format, list),
     FLUSH_IF(1), NOTHING)
+
+/*
+ * libc's own writers of stderr (stderr.c): what stdout holds goes first.
+ * perror writes through a stream of its own on a duplicate of fd 2, so
+ * what stderr holds goes first too.  err and verr end the process.
+ */
+#define STDERR_WRITER(name, params, args, before)			\
+INTERPOSED void name params;						\
+INTERPOSED void name params						\
+{									\
+	static void *definition = NULL;					\
+									\
+	if (ACTIVE) { before; }						\
+	((void (*) params)real_function(&definition, #name)) /* NOLINT(bugprone-macro-parentheses) */ args; \
+}
+
+#define STDERR_VARIADIC(name, params, last, vname, vparams, vargs)	\
+INTERPOSED void name params;						\
+INTERPOSED void name params						\
+{									\
+	static void *definition = NULL;					\
+	va_list list;							\
+									\
+	if (ACTIVE) { ORDER(stderr); }					\
+	va_start(list, last);						\
+	((void (*) vparams)real_function(&definition, #vname)) /* NOLINT(bugprone-macro-parentheses) */ vargs; \
+	va_end(list);							\
+}
+
+STDERR_WRITER(perror, (const char *text), (text),
+    QUIETLY(if (stderr_ordered) order_send_both()))
+STDERR_WRITER(psignal, (int signo, const char *text), (signo, text), ORDER(stderr))
+STDERR_WRITER(psiginfo, (const siginfo_t *info, const char *text), (info, text),
+    ORDER(stderr))
+STDERR_WRITER(vwarn, (const char *format, va_list list), (format, list), ORDER(stderr))
+STDERR_WRITER(vwarnx, (const char *format, va_list list), (format, list), ORDER(stderr))
+STDERR_WRITER(verr, (int status, const char *format, va_list list), (status, format, list),
+    ORDER(stderr))
+STDERR_WRITER(verrx, (int status, const char *format, va_list list), (status, format, list),
+    ORDER(stderr))
+STDERR_VARIADIC(warn, (const char *format, ...), format, vwarn, (const char *, va_list),
+    (format, list))
+STDERR_VARIADIC(warnx, (const char *format, ...), format, vwarnx, (const char *, va_list),
+    (format, list))
+STDERR_VARIADIC(err, (int status, const char *format, ...), format, verr,
+    (int, const char *, va_list), (status, format, list))
+STDERR_VARIADIC(errx, (int status, const char *format, ...), format, verrx,
+    (int, const char *, va_list), (status, format, list))

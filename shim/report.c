@@ -4,7 +4,8 @@
  * with one write so that lines from several processes do not interleave.
  * When fd 2 was closed as the program started, there is no stderr: the
  * message is dropped, never written into whatever descriptor (a socket of
- * ours, perhaps) has taken that number since.
+ * ours, perhaps) has taken that number since; and once fd 2 has become the
+ * connection (SOCKREDIR_STDERR=connection), every message is.
  *
  * A message is written now or never.  The shim reports only while the
  * program is not running (before main, and in an inetd listener, which
@@ -43,6 +44,13 @@ void
 report_init(void)
 {
 	stderr_was_open = fcntl(STDERR_FILENO, F_GETFD) != -1;
+}
+
+/* fd 2 is the connection now (SOCKREDIR_STDERR=connection): nothing more. */
+void
+report_silence(void)
+{
+	stderr_was_open = 0;
 }
 
 /* Before main runs: the program holds no descriptor of ours. */

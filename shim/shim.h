@@ -34,6 +34,7 @@
 void report_init(void);
 void report_close(void);
 void report(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void report_silence(void);
 
 /* values.c (core) */
 void quote_value(const char *value, char *out, size_t outlen);
@@ -72,7 +73,7 @@ void set_nodelay(int stream);
 /* stdio.c */
 void reserve_standard_fds(void);
 int redirect_stream(int stream, enum sockredir_mode mode);
-void release_standard_fds(enum sockredir_mode mode);
+void release_standard_fds(enum sockredir_mode mode, int stderr_connection);
 struct stream_id;
 void set_stdout_buffering(enum sockredir_buffer buffer, const struct stream_id *stream);
 
@@ -154,6 +155,15 @@ real_function(void **slot, const char *name)
 		*slot = dlsym(RTLD_NEXT, name);
 	return *slot;
 }
+
+/* stderr.c: SOCKREDIR_STDERR=connection; stderr_ordered is the wrappers' branch. */
+extern int stderr_ordered;
+void set_stderr_buffering(void);
+int join_stderr(const struct stream_id *stream);
+void order_start(const struct stream_id *stream);
+void order_before_output(const FILE *stream);
+void order_before_write(int fd);
+void order_send_both(void);
 
 /* autoflush.c: SOCKREDIR_BUFFER=auto; autoflush_active is the one branch. */
 extern int autoflush_active;

@@ -2,7 +2,8 @@
 /*
  * The constructor.  It reads like the contract: parse the environment,
  * connect (or listen and accept), redirect fds 0/1, set stdout's buffering,
- * tell the children, and arm the exit path; all before main runs.  When it
+ * tell the children, arm the exit path, and last put fd 2 on the connection
+ * when SOCKREDIR_STDERR asks; all before main runs.  When it
  * cannot, it writes one line to stderr and ends the process with a sysexits
  * code, so that main never runs on the wrong streams.
  */
@@ -159,25 +160,38 @@ report_connection(const struct sockredir_config *config, int stream)
  * service name to look up and whose ALLOW list may be long.
  */
 static void
-continue_inherited(const struct stream_id *stream)
+continue_inherited(const struct stream_id *stream, const char *mode)
 {
 	enum sockredir_buffer buffer = SOCKREDIR_BUFFER_LINE;
 	long linger_ms = SOCKREDIR_DEFAULT_LINGER_MS;
-	int on_stdout = fd_is_stream(STDOUT_FILENO, stream);
+	int on_stdout = fd_is_stream(STDOUT_FILENO, stream), on_stderr = 0;
 	const char *value;
 
+	/* STDERR=connection (not in in mode), and this one's fd 2 has not gone elsewhere. */
+	if ((value = getenv(SOCKREDIR_ENV_STDERR)) != NULL && *value != '\0' &&
+	    strcmp(mode, SOCKREDIR_MODE_IN) != 0)
+		sockredir_parse_stderr(value, &on_stderr);
+	on_stderr = on_stderr && fd_is_stream(STDERR_FILENO, stream);
 	if (on_stdout) {
 		if ((value = getenv(SOCKREDIR_ENV_BUFFER)) != NULL && *value != '\0')
 			sockredir_parse_buffer(value, &buffer);
 		set_stdout_buffering(buffer, stream);
 	}
+	if (on_stderr) {
+		set_stderr_buffering();
+		if (on_stdout)
+			order_start(stream);
+	}
 	if (stream->pid == getpid()) {
 		if ((value = getenv(SOCKREDIR_ENV_LINGER)) != NULL && *value != '\0')
 			sockredir_parse_seconds(value, &linger_ms);
+		/* Any standard fd that still holds the connection. */
 		if (on_stdout)
 			install_exit_path(stream, STDOUT_FILENO, linger_ms);
 		else if (fd_is_stream(STDIN_FILENO, stream))
 			install_exit_path(stream, STDIN_FILENO, linger_ms);
+		else if (fd_is_stream(STDERR_FILENO, stream))
+			install_exit_path(stream, STDERR_FILENO, linger_ms);
 	}
 }
 
@@ -195,12 +209,14 @@ sockredir_init(void)
 		return;
 	report_init();
 	if (inherited_stream(&stream_id)) {
-		continue_inherited(&stream_id);
+		continue_inherited(&stream_id, mode);
 		return;
 	}
 	if ((code = sockredir_parse_config(&config, environment, why, sizeof(why))) != 0)
 		fail(code, why);
-	reserve_standard_fds();
+	/* attach opens no socket that could take a closed fd's number. */
+	if (config.mode != SOCKREDIR_ATTACH)
+		reserve_standard_fds();
 	/* Before connecting, so that an inetd listener does it once for all. */
 	if (prepare_environment(&config) == -1)
 		fail_system("setting up the environment");
@@ -233,7 +249,7 @@ sockredir_init(void)
 	if (config.mode != SOCKREDIR_ATTACH &&
 	    redirect_stream(stream, config.mode) == -1)
 		fail_system("dup2");
-	release_standard_fds(config.mode);
+	release_standard_fds(config.mode, config.stderr_connection);
 	redirected = mode_redirects_stdout(config.mode) ? STDOUT_FILENO : STDIN_FILENO;
 	if (identify_stream(redirected, &stream_id) == -1)
 		fail_system("setting up the environment");
@@ -244,5 +260,8 @@ sockredir_init(void)
 	    describe_connection(redirected, &config) == -1 ||
 	    install_exit_path(&stream_id, redirected, config.linger_ms) != 0)
 		fail_system("setting up the environment");
+	/* Last, once nothing is left to report: fd 2 becomes the connection. */
+	if (config.stderr_connection && join_stderr(&stream_id) == -1)
+		fail_system("dup2 onto fd 2");
 	report_close();
 }

@@ -14,10 +14,12 @@ static unsigned placeholders;
 
 /*
  * A standard fd closed at start is held by /dev/null (close-on-exec) while
- * the constructor works, so that no socket of the shim takes its number: a
- * connection on fd 2 would receive the diagnostics, a listener on fd 0 or 1
- * the program's I/O.  Those the mode does not replace are closed again
- * before main.
+ * the constructor works (a server waiting for its client, an inetd listener
+ * serving), so that no socket of the shim takes its number: a connection on
+ * fd 2 would receive the diagnostics, a listener on fd 0 or 1 the program's
+ * I/O.  Those the mode does not replace are closed again before main (in an
+ * inetd copy, before its main); with SOCKREDIR_STDERR=connection a closed
+ * fd 2 becomes the connection like an open one (join_stderr replaces it).
  */
 void
 reserve_standard_fds(void)
@@ -36,10 +38,10 @@ reserve_standard_fds(void)
 }
 
 void
-release_standard_fds(enum sockredir_mode mode)
+release_standard_fds(enum sockredir_mode mode, int stderr_connection)
 {
 	const int redirected[3] = { mode_redirects_stdin(mode),
-	    mode_redirects_stdout(mode), 0 };
+	    mode_redirects_stdout(mode), stderr_connection };
 
 	for (int fd = 0; fd <= 2; fd++)
 		if ((placeholders & (1u << fd)) && !redirected[fd])

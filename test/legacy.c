@@ -16,7 +16,15 @@
  *   blast N     write N pseudo-random bytes; "sent N fnv H" on stderr
  *   fds         "fds: ..." (the open descriptors) on stderr and stdout; a
  *               descriptor above 2 is shown with ":cloexec" if it is, and
- *               ":conn" if it is the same socket as fd 0 or fd 1
+ *               one from 2 up ":conn" if it is the same socket as fd 0 or fd 1
+ *   ask         "asking" and then the prompt "name? " (no newline) on
+ *               stderr; read a line; "hello LINE" on stdout
+ *   fdsto PATH  the same line into the file PATH only (whatever fds 1 and 2 are)
+ *   interleave  stdout and stderr in turns, with partial lines, through
+ *               printf, fputs, puts, fwrite, putchar, write, perror, warnx,
+ *               and 200 alternating lines; ends with "last" on stderr and
+ *               no newline.  One transcript, in the order written (see
+ *               bats/stderr.bats)
  *   fclose N    blast N bytes, then fclose(stdin) and fclose(stdout), and
  *               return from main: the program ends holding neither
  *   closeall N  close every descriptor above 2 by the usual means (close of
@@ -49,6 +57,8 @@
 #include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -168,8 +178,38 @@ spawns(void)
 	execlp("echo", "echo", "from exec", (char *)NULL);
 }
 
+/* No fflush anywhere: the order is the shim's to keep. */
 static void
-list_fds(void)
+interleave(void)
+{
+	printf("out1 ");
+	fprintf(stderr, "err1 ");
+	printf("out2\n");
+	fprintf(stderr, "err2 ");
+	fputs("out3 ", stdout);
+	fputs("err3\n", stderr);
+	puts("out4");
+	fwrite("err4\n", 1, 5, stderr);
+	putchar('o');
+	putc('5', stdout);
+	fputc(' ', stdout);
+	(void)!write(STDERR_FILENO, "err5\n", 5);
+	printf("out6 ");
+	errno = ENOENT;
+	perror("err6");
+	fprintf(stderr, "err7 ");
+	(void)!write(STDOUT_FILENO, "out7\n", 5);
+	printf("out8 ");
+	warnx("err8");
+	for (int i = 0; i < 100; i++) {
+		printf("out line %d\n", i);
+		fprintf(stderr, "err line %d\n", i);
+	}
+	fprintf(stderr, "last");
+}
+
+static void
+list_fds(const char *path)
 {
 	char list[1024] = "fds:";
 	DIR *dir = opendir("/proc/self/fd");
@@ -192,7 +232,14 @@ list_fds(void)
 	for (int i = 0; i < n; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d%s%s",
 		    fd[i], fd[i] > 2 && (fcntl(fd[i], F_GETFD) & FD_CLOEXEC) ? ":cloexec" : "",
-		    fd[i] > 2 && (same_socket(fd[i], 0) || same_socket(fd[i], 1)) ? ":conn" : "");
+		    fd[i] >= 2 && (same_socket(fd[i], 0) || same_socket(fd[i], 1)) ? ":conn" : "");
+	if (path != NULL) {
+		FILE *file = fopen(path, "w");
+
+		if (file == NULL || fprintf(file, "%s\n", list) < 0 || fclose(file) != 0)
+			exit(4);
+		return;
+	}
 	fprintf(stderr, "%s\n", list);
 	printf("%s\n", list);
 }
@@ -229,7 +276,16 @@ main(int argc, char **argv)
 	} else if (strcmp(role, "blast") == 0 && argc > 2)
 		blast(strtoull(argv[2], NULL, 10));
 	else if (strcmp(role, "fds") == 0)
-		list_fds();
+		list_fds(NULL);
+	else if (strcmp(role, "fdsto") == 0 && argc > 2)
+		list_fds(argv[2]);
+	else if (strcmp(role, "interleave") == 0)
+		interleave();
+	else if (strcmp(role, "ask") == 0) {
+		fprintf(stderr, "asking\n");
+		fprintf(stderr, "name? ");
+		printf("hello %s\n", read_line());
+	}
 	else if (strcmp(role, "nodelay") == 0) {
 		int on = -1;
 		socklen_t len = sizeof(on);

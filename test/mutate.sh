@@ -137,7 +137,7 @@ mutant "auto: sleep leaves what stdout holds to the idle flush" shim/interpose_i
 	'WRAP(unsigned, sleep, (unsigned seconds), (seconds), NOTHING, NOTHING)' \
 	auto.bats 'before sleep is sent by the program'
 mutant "auto: a direct write overtakes what stdout holds" shim/autoflush.c \
-	'if (fd == STDOUT_FILENO || fd == STDIN_FILENO || fd_is_stream(fd, &connection))' \
+	$'if (fd == STDOUT_FILENO || fd == STDIN_FILENO ||\n\t    (stderr_ordered && fd == STDERR_FILENO) || fd_is_stream(fd, &connection))' \
 	'if (0)' \
 	auto.bats 'printf, write\(1\) and printf keep their order'
 
@@ -156,7 +156,7 @@ mutant "exit path: no write shutdown, the peer waits for EOF until LINGER" shim/
 	'shutdown(fd, SHUT_WR);' '(void)fd;' \
 	faults.bats 'shuts down the write side'
 mutant "exit path: stdout not flushed before the shutdown" shim/exitpath.c \
-	$'if (flush_stdout)\n\t\tfflush(stdout);' '(void)flush_stdout;' \
+	$'\t\tfflush(stdout);\n\t}' $'\t\t(void)flush_stdout;\n\t}' \
 	faults.bats '^exit sends what stdout holds'
 mutant "exit path: not run at exit" shim/exitpath.c \
 	'return atexit(end_conversation_at_exit);' 'return 0;' \
@@ -377,6 +377,72 @@ mutant "messages: the count of dropped messages is never said" shim/report.c \
 mutant "servers listen on every interface by default" include/sockredir.h \
 	$'#define SOCKREDIR_DEFAULT_HOST\t"localhost"' $'#define SOCKREDIR_DEFAULT_HOST\t"0.0.0.0"' \
 	security.bats 'binds loopback by default'
+
+# SOCKREDIR_STDERR=connection.
+mutant "STDERR=connection: fd 2 never joins the connection" shim/sockredir.c \
+	'if (config.stderr_connection && join_stderr(&stream_id) == -1)' \
+	'if (0 && join_stderr(&stream_id) == -1)' \
+	stderr.bats 'python3 -i in server mode'
+mutant "STDERR=connection: taken in in mode too (fd 2 on whatever fd 1 is)" shim/config.c \
+	$'if (mode_redirects_stdout(config->mode) &&\n\t    (value = lookup(getenv_fn, SOCKREDIR_ENV_STDERR))' \
+	$'if (1 &&\n\t    (value = lookup(getenv_fn, SOCKREDIR_ENV_STDERR))' \
+	stderr.bats 'ignored in in mode'
+mutant "STDERR=connection: fd 2 joins before the PROXY header is read (its failure goes into the connection)" \
+	shim/sockredir.c $'\t/* inetd: the listener has read the header, and logs each copy itself. */' \
+	$'\tif (config.stderr_connection)\n\t\tdup2(stream, STDERR_FILENO);' \
+	stderr.bats 'a bad PROXY header'
+mutant "STDERR=connection: fd 2 joins before the DEBUG line (it goes into the connection)" \
+	shim/sockredir.c $'\tif (config.debug && config.mode != SOCKREDIR_INETD)\n' \
+	$'\tif (config.stderr_connection)\n\t\tdup2(stream, STDERR_FILENO);\n\tif (config.debug && config.mode != SOCKREDIR_INETD)\n' \
+	stderr.bats 'DEBUG=1: the connection'
+mutant "STDERR=connection: stderr fully buffered, a line waits behind a read" shim/stderr.c \
+	'setvbuf(stderr, NULL, _IOLBF, BUFSIZ);' 'setvbuf(stderr, NULL, _IOFBF, BUFSIZ);' \
+	stderr.bats 'a stderr line leaves when it ends'
+mutant "STDERR=connection: output to stdout overtakes stderr's partial line" shim/stderr.c \
+	$'else if (stream == stdout)\n\t\tsend_pending(stderr);' $'else if (0)\n\t\tsend_pending(stderr);' \
+	stderr.bats 'arrive in the order written'
+mutant "STDERR=connection: output to stderr overtakes what stdout holds" shim/stderr.c \
+	$'if (stream == stderr)\n\t\tsend_pending(stdout);' $'if (0)\n\t\tsend_pending(stdout);' \
+	stderr.bats 'arrive in the order written'
+mutant "STDERR=connection: a direct write to the connection overtakes stdio (not under auto)" \
+	shim/interpose_io.c 'else if (stderr_ordered) order_before_write(fd))' '(void)0)' \
+	stderr.bats 'arrive in the order written'
+mutant "STDERR=connection: perror overtakes what stdio holds" shim/interpose_io.c \
+	'QUIETLY(if (stderr_ordered) order_send_both()))' 'NOTHING)' \
+	stderr.bats 'arrive in the order written'
+mutant "STDERR=connection: warn, warnx, err, errx overtake what stdout holds" shim/interpose_io.c \
+	$'\tif (ACTIVE) { ORDER(stderr); }' $'\tif (0) { ORDER(stderr); }' \
+	stderr.bats 'arrive in the order written'
+mutant "STDERR=connection, auto: a prompt on stderr is not sent before a read" shim/autoflush.c \
+	'return __fpending(stdout) + (stderr_ordered ? __fpending(stderr) : 0);' \
+	'return __fpending(stdout);' \
+	stderr.bats 'a stderr line leaves when it ends'
+mutant "STDERR=connection: a child whose fds 1 and 2 are the connection keeps no order" \
+	shim/sockredir.c $'\t\t\torder_start(stream);' $'\t\t\t(void)stream;' \
+	stderr.bats 'a shell.s child'
+mutant "exit path: stderr's partial line not flushed before the shutdown" shim/exitpath.c \
+	$'\t\t\tfflush(stderr);' $'\t\t\t(void)0;' \
+	stderr.bats 'arrive in the order written'
+mutant "exit path: an exec with the connection on fd 2 alone ends the conversation" \
+	shim/exitpath.c $' &&\n\t    !fd_is_stream(STDERR_FILENO, &exit_stream))' ')' \
+	stderr.bats 'an exec with the connection on fd 2 alone'
+mutant "exit path: not taken over from fd 2 after such an exec" shim/sockredir.c \
+	$'\t\telse if (fd_is_stream(STDERR_FILENO, stream))\n\t\t\tinstall_exit_path(stream, STDERR_FILENO, linger_ms);' \
+	'' \
+	stderr.bats 'an exec with the connection on fd 2 alone'
+mutant "launcher: --stderr ignored" launcher/sockredir.c \
+	'case OPT_STDERR: set(SOCKREDIR_ENV_STDERR, optarg); break;' 'case OPT_STDERR: break;' \
+	launcher.bats 'a long option for every variable'
+
+# Closed standard fds: as they were at start once main runs.
+mutant "closed fds: the /dev/null placeholders stay open in main" shim/stdio.c \
+	$'if ((placeholders & (1u << fd)) && !redirected[fd])\n\t\t\treal_close(fd);' \
+	$'if ((placeholders & (1u << fd)) && !redirected[fd])\n\t\t\t(void)fd;' \
+	closedfds.bats 'server mode'
+mutant "closed fds: attach reserves /dev/null too, a closed fd 0 reported as not a socket" \
+	shim/sockredir.c $'if (config.mode != SOCKREDIR_ATTACH)\n\t\treserve_standard_fds();' \
+	'reserve_standard_fds();' \
+	closedfds.bats 'attach'
 
 # ---------------------------------------------------------------- the run
 runs=1 keep=0 check_only=0 own_tests='' own_filter=''

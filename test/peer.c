@@ -11,6 +11,9 @@
  *   expect:TEXT    read one line; fail unless it is TEXT
  *   print:TEXT     print TEXT on our stdout
  *   dump           print every line until EOF on our stdout
+ *   raw            print every byte until EOF on our stdout, as it came
+ *   await:TEXT     read until TEXT (escapes as for sendraw) has arrived, and
+ *                  drop what came up to its end (a prompt with no newline)
  *   stamps         the same, each line followed by " @ MS": when it arrived,
  *                  on the monotonic clock in milliseconds
  *   shut           shut down our write side
@@ -389,6 +392,25 @@ run(const char *action)
 		while (read_line())
 			printf("%s\n", line);
 		fflush(stdout);
+	} else if (strcmp(action, "raw") == 0) {
+		do {
+			fwrite(inbuf, 1, inlen, stdout);
+			inlen = 0;
+		} while (fill() != 0);
+		fflush(stdout);
+	} else if (strncmp(action, "await:", 6) == 0) {
+		size_t len = unescape(action + 6, text, sizeof(text));
+		char *found;
+
+		while ((found = memmem(inbuf, inlen, text, len)) == NULL) {
+			if (inlen == sizeof(inbuf))
+				die("[%s] not found in a full buffer", action + 6);
+			if (fill() == 0)
+				die("EOF where [%s] was awaited, after [%.*s]", action + 6,
+				    (int)inlen, inbuf);
+		}
+		inlen -= (size_t)(found + len - inbuf);
+		memmove(inbuf, found + len, inlen);
 	} else if (strcmp(action, "shut") == 0) {
 		shutdown(conn, SHUT_WR);
 	} else if (strcmp(action, "stamps") == 0) {

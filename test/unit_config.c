@@ -278,6 +278,48 @@ test_debug(void)
 }
 
 static void
+test_stderr(void)
+{
+	static const char *bad[] = { "Connection", "keep ", " connection", "conn", "1",
+	    "yes", "2", "stdout", "keep,connection" };
+	static const char *writers[] = { "out", "client", "both", "server", "inetd", "attach" };
+	int connection = 7;
+	char expected[400];
+
+	environment(SOCKREDIR_ENV_MODE, "client", NULL);
+	CHECK(parse() == 0 && config.stderr_connection == 0, "STDERR unset is keep");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_STDERR, "", NULL);
+	CHECK(parse() == 0 && config.stderr_connection == 0, "STDERR empty is keep");
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_STDERR, "keep", NULL);
+	CHECK(parse() == 0 && config.stderr_connection == 0, "STDERR=keep is keep");
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, writers[i], SOCKREDIR_ENV_STDERR,
+		    "connection", NULL);
+		CHECK(parse() == 0 && config.stderr_connection == 1,
+		    "STDERR=connection is taken in %s mode", writers[i]);
+	}
+	environment(SOCKREDIR_ENV_MODE, "in", SOCKREDIR_ENV_STDERR, "connection", NULL);
+	CHECK(parse() == 0 && config.stderr_connection == 0,
+	    "STDERR=connection is ignored in in mode (fd 1 is not the connection)");
+	environment(SOCKREDIR_ENV_MODE, "in", SOCKREDIR_ENV_STDERR, "bogus", NULL);
+	CHECK(parse() == 0, "STDERR is not validated in in mode");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		environment(SOCKREDIR_ENV_MODE, "server", SOCKREDIR_ENV_STDERR, bad[i], NULL);
+		snprintf(expected, sizeof(expected), "SOCKREDIR_STDERR=\"%s\"", shown(bad[i]));
+		CHECK(parse() == EX_USAGE && strstr(why, expected) != NULL &&
+		    strchr(why, '\n') == NULL,
+		    "STDERR=\"%s\" is EX_USAGE, the line quoting it", shown(bad[i]));
+		CHECK(sockredir_parse_stderr(bad[i], &connection) == -1 && connection == 7,
+		    "sockredir_parse_stderr(\"%s\") fails and leaves its result alone",
+		    shown(bad[i]));
+	}
+	environment(SOCKREDIR_ENV_MODE, "client", SOCKREDIR_ENV_STDERR, "bogus",
+	    SOCKREDIR_ENV_HOST, "no-such-host.invalid", NULL);
+	CHECK(parse() == EX_USAGE && strstr(why, "SOCKREDIR_STDERR") != NULL,
+	    "a bad STDERR is EX_USAGE before any name lookup");
+}
+
+static void
 test_error_lines(void)
 {
 	char *huge = malloc(1 << 20);
@@ -744,6 +786,7 @@ main(void)
 	test_buffer();
 	test_seconds();
 	test_debug();
+	test_stderr();
 	test_error_lines();
 	test_describe_address();
 	test_inetd();
