@@ -20,8 +20,19 @@ LDCONFIG ?= ldconfig
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BSD_CFLAGS := $(shell pkg-config --cflags libbsd 2>/dev/null)
-BSD_LIBS   := $(shell pkg-config --libs libbsd 2>/dev/null || echo -lbsd)
+# strlcpy and strlcat (shim/strl.h): the libc's own where it has them (musl,
+# glibc 2.38 on), libbsd's otherwise.  PKG_CONFIG names the target's
+# pkg-config when cross-compiling.
+PKG_CONFIG ?= pkg-config
+LIBC_STRLCPY := $(shell printf '\043include <string.h>\nint main(void) { char b[2]; return (int)strlcpy(b, "x", 2); }\n' | \
+    $(CC) -D_GNU_SOURCE -Werror -x c -o /dev/null - 2>/dev/null && echo yes)
+ifeq ($(LIBC_STRLCPY),yes)
+BSD_CFLAGS :=
+BSD_LIBS   :=
+else
+BSD_CFLAGS := -DSOCKREDIR_LIBBSD $(shell $(PKG_CONFIG) --cflags libbsd 2>/dev/null)
+BSD_LIBS   := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null || echo -lbsd)
+endif
 SAN     ?=
 # Hardening by default, before the user's flags so that theirs win;
 # _FORTIFY_SOURCE only when CPPFLAGS does not choose a level itself.
@@ -62,7 +73,7 @@ DEB_PACKAGES := g++ bats bats-support bats-assert netbase iproute2 procps python
 DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
 # The benchmark and its smoke test: the tools sockredir is compared with.
 BENCH_PACKAGES := socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
-LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
+LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim $(filter -DSOCKREDIR_LIBBSD,$(BSD_CFLAGS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps deps-build deps-test deps-deb deps-bench bench check test unit bats demo \

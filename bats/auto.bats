@@ -76,6 +76,13 @@ before exec
 from exec"
 }
 
+@test "auto: a line before vfork is sent before the vfork child's own (the vfork stub's flush)" {
+	auto_client dump -- "$LEGACY" vfork
+	assert_file_equals "$T/peer.out" "before vfork
+from the vfork child
+after vfork"
+}
+
 @test "auto: a line before _exit is sent (line would have sent it, full loses it)" {
 	auto_client dump -- "$LEGACY" _exit
 	assert_file_equals "$T/peer.out" "before _exit"
