@@ -71,12 +71,20 @@ DEB_PACKAGES := g++ bats bats-support bats-assert netbase iproute2 procps python
                 systemd haproxy ucspi-tcp socat
 # The Debian package and its test.
 DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
+# The lanes of the other platforms (test/lane.sh): cross compilers, musl,
+# qemu-user with binfmt_misc for arm64, the libraries of the real programs
+# each lane runs (Debian's dash, coreutils and sed, fetched by the lane), and
+# the arm64 cross build of the Debian package.
+LANE_PACKAGES := gcc-aarch64-linux-gnu gcc-i686-linux-gnu musl-tools qemu-user-static \
+                 binfmt-support crossbuild-essential-arm64 libc6:arm64 libbsd-dev:arm64 \
+                 libc6:i386 libbsd-dev:i386 \
+                 $(foreach a,arm64 i386,$(addsuffix :$(a),libacl1 libattr1 libgmp10 libselinux1 libpcre2-8-0))
 # The benchmark and its smoke test: the tools sockredir is compared with.
 BENCH_PACKAGES := socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
 LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim $(filter -DSOCKREDIR_LIBBSD,$(BSD_CFLAGS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-build deps-test deps-deb deps-bench bench check test unit bats demo \
+.PHONY: all deps deps-build deps-test deps-deb deps-bench deps-lanes bench check test unit bats demo \
         install uninstall clean asan lint fuzz fuzz-core deb FORCE
 all: $(LIB) $(LAUNCHER)
 
@@ -135,10 +143,17 @@ $(B)/obj $(B)/test:
 
 -include $(wildcard $(B)/obj/*.d $(B)/test/*.d)
 
-# All four sets at once (one apt-get update).
+# All five sets at once (one apt-get update), then the lanes' set-up.
 deps:
 	@test/install-packages.sh deps $(BUILD_PACKAGES) $(DEB_PACKAGES) $(DEB_BUILD_PACKAGES) \
-	    $(BENCH_PACKAGES)
+	    $(BENCH_PACKAGES) $(LANE_PACKAGES)
+	@test/lanes-setup.sh
+
+# The lanes: their packages, qemu-aarch64 registered with binfmt_misc, and
+# the arm64 and i386 programs downloaded.
+deps-lanes:
+	@test/install-packages.sh deps-lanes $(LANE_PACKAGES)
+	@test/lanes-setup.sh
 
 deps-build:
 	@test/install-packages.sh deps-build $(BUILD_PACKAGES)
@@ -239,4 +254,4 @@ deb:
 	@ls $(DEB_OUT)/*.deb
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-arm64 build-i386 build-musl
