@@ -7,7 +7,7 @@
  *   waits       flush first: input and readiness (read, recv*, poll,
  *               select, epoll_wait* ...; not with a zero timeout), time,
  *               children and signals (sleep, nanosleep, wait*, sigwait* ...),
- *               fork, spawn, system, popen
+ *               fork, vfork, spawn, system, popen, pclose
  *   stdio input flush first, unless the stream's buffer already holds what
  *               the call needs (a line for fgets and getline, a byte for
  *               getc, the count for fread); scanf always, since it may want
@@ -197,6 +197,8 @@ WAIT(int, posix_spawnp, (pid_t *pid, const char *file,
     char *const argv[], char *const envp[]), (pid, file, actions, attributes, argv, envp))
 WAIT(int, system, (const char *command), (command))
 WAIT(FILE *, popen, (const char *command, const char *type), (command, type))
+/* pclose waits for its child inside the libc, where no wrapper sees it. */
+WAIT(int, pclose, (FILE *stream), (stream))
 
 /*
  * vfork cannot be wrapped by a C function: the child would return through

@@ -121,7 +121,7 @@ echo "== $platform: unit tests"
 ours='^dialog [1-5],|^both is the same mode|^the demo runs the five dialogs'
 ours="$ours|EX_USAGE|EX_NOHOST|EX_UNAVAILABLE|EX_OSERR|exactly one error line|inactive when MODE"
 ours="$ours|^a C program that fcloses|closes every descriptor above 2|^_exit from C ends|^EOF timing"
-ours="$ours|^auto: the seed's dialogs|^auto: printf, write|^auto: a line before (vfork|_exit)"
+ours="$ours|^auto: the seed's dialogs|^auto: printf, write|^auto: a line before (vfork|pclose|_exit)|^auto: a wait that no wrapper sees"
 ours="$ours|^auto: around fork|^auto: 4 threads|^auto: once the program writes stdout without"
 ours="$ours|^auto: a reply leaves when the program waits"
 ours="$ours|^20 concurrent clients|^tcpserver: attach arms the exit path"

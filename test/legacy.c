@@ -28,6 +28,11 @@
  *   vfork       print "before vfork", vfork; the child writes "from the vfork
  *               child" and exits by raw system calls (so nothing of the shim
  *               runs in it), the parent waits and prints "after vfork"
+ *   pclose      print a line, popen cat, print another, give cat a line,
+ *               pclose (which waits for cat inside the libc), print a third
+ *   rawwait     print "first", wait for a line by a raw read system call
+ *               (which no wrapper sees, as no libc-internal call is seen),
+ *               print "second [LINE]"
  *   threads     4 threads print "thread T line N" 10,000 times each
  *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
  *               with MS the monotonic clock in ms; N times
@@ -290,6 +295,24 @@ main(int argc, char **argv)
 		spawns();
 	} else if (strcmp(role, "vfork") == 0) {
 		vfork_raw_child();
+	} else if (strcmp(role, "pclose") == 0) {
+		FILE *pipe;
+
+		printf("before popen\n");
+		if ((pipe = popen("cat", "w")) != NULL) {
+			printf("after popen\n");
+			fputs("from popen\n", pipe);
+			pclose(pipe);
+		}
+		printf("after pclose\n");
+	} else if (strcmp(role, "rawwait") == 0) {
+		long n;
+
+		printf("first\n");
+		n = syscall(SYS_read, STDIN_FILENO, line, sizeof(line) - 1);
+		line[n > 0 ? n : 0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		printf("second [%s]\n", line);
 	} else if (strcmp(role, "threads") == 0) {
 		char *names[] = { "a", "b", "c", "d" };
 		pthread_t thread[4];
