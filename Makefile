@@ -246,11 +246,24 @@ uninstall:
 
 # dpkg-buildpackage runs in a copy of the source tree as it is now (its clean
 # step would remove build/ under the tests); the packages land in DEB_OUT.
+# Then the same for each of DEB_CROSS, cross-built (dpkg-buildpackage -a,
+# with crossbuild-essential-ARCH and libbsd-dev:ARCH: make deps-lanes);
+# without its cross compiler it is left out, and said.
 DEB_OUT ?= $(B)/deb
+DEB_CROSS ?= arm64
 deb:
 	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src
 	tar -cf - --exclude=./.git --exclude='./build*' . | tar -xf - -C $(DEB_OUT)/src
 	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	@for arch in $(DEB_CROSS); do \
+	    gcc=$$(dpkg-architecture -a$$arch -qDEB_HOST_GNU_TYPE 2>/dev/null)-gcc; \
+	    if ! command -v $$gcc >/dev/null; then \
+	        echo "make deb: $$gcc is not installed (make deps-lanes): no $$arch package"; continue; fi; \
+	    echo "make deb: the $$arch package"; \
+	    mkdir -p $(DEB_OUT)/src-$$arch && \
+	    tar -cf - --exclude=./.git --exclude='./build*' . | tar -xf - -C $(DEB_OUT)/src-$$arch && \
+	    (cd $(DEB_OUT)/src-$$arch && dpkg-buildpackage -us -uc -b -a$$arch) || exit 1; \
+	done
 	@ls $(DEB_OUT)/*.deb
 
 clean:
