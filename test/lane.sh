@@ -78,7 +78,7 @@ fi
 
 started=$(date +%s)
 mkdir -p "$B"
-echo "1..1"
+echo "1..3"
 # pkg-config answers for the target: its multiarch directory.
 [ -n "$triplet" ] && export PKG_CONFIG_LIBDIR=/usr/lib/$triplet/pkgconfig:/usr/share/pkgconfig
 if make -s B="$B" CC="$cc" "$B/libsockredir.so" "$B/sockredir" "$B/test/unit_config" "$B/test/legacy" \
@@ -88,6 +88,23 @@ else
 	echo "not ok 1 $platform: the build failed"
 	sed 's/^/# /' "$B/build.log"
 	exit 0
+fi
+# What the library exports: vfork (its stub) everywhere; glibc's own names
+# only on glibc.
+exported=$(readelf -W --dyn-syms "$B/libsockredir.so" |
+	awk '$7 != "UND" && $5 == "GLOBAL" {sub(/@.*/, "", $8); print $8}')
+if echo "$exported" | grep -qx vfork; then
+	echo "ok 2 $platform: the library wraps vfork (its stub flushes first)"
+else
+	echo "not ok 2 $platform: the library does not export vfork"
+fi
+glibc_names=$(echo "$exported" | grep -E '^(__isoc99_|_IO_|__uflow$|__underflow$|__overflow$|__getdelim$)|_chk$')
+if [ "$platform" = musl ]; then
+	[ -z "$glibc_names" ] && echo "ok 3 musl: the library wraps none of glibc's own names" ||
+		echo "not ok 3 musl: the library wraps glibc's names:" $glibc_names
+else
+	[ -n "$glibc_names" ] && echo "ok 3 $platform: the library wraps glibc's own names too (__uflow, *_chk ...)" ||
+		echo "not ok 3 $platform: the library wraps none of glibc's own names"
 fi
 # Runs at all (an i386 kernel without IA32 emulation, a broken qemu).
 "$B/test/unit_config" >/dev/null 2>&1 || [ $? -ne 126 ] ||
