@@ -22,7 +22,7 @@
  * glibc's alone and are wrapped only under __GLIBC__: musl's headers emit
  * none of them (no fortified or inline stdio), so a musl program calls the
  * plain names, which are wrapped on both.  What differs between the two
- * inside the libc is listed in sockredir(7), FLUSH POINTS BY LIBC.
+ * inside the libc is a table in sockredir(7), PLATFORMS.
  */
 /*
  * Our read, printf, getc_unlocked ... must not meet the inline and fortified
