@@ -21,8 +21,19 @@ LDCONFIG ?= ldconfig
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BSD_CFLAGS := $(shell pkg-config --cflags libbsd 2>/dev/null)
-BSD_LIBS   := $(shell pkg-config --libs libbsd 2>/dev/null || echo -lbsd)
+# strlcpy and strlcat (shim/strl.h): the libc's own where it has them (musl,
+# glibc 2.38 on), libbsd's otherwise.  PKG_CONFIG names the target's
+# pkg-config when cross-compiling.
+PKG_CONFIG ?= pkg-config
+LIBC_STRLCPY := $(shell printf '\043include <string.h>\nint main(void) { char b[2]; return (int)strlcpy(b, "x", 2); }\n' | \
+    $(CC) -D_GNU_SOURCE -Werror -x c -o /dev/null - 2>/dev/null && echo yes)
+ifeq ($(LIBC_STRLCPY),yes)
+BSD_CFLAGS :=
+BSD_LIBS   :=
+else
+BSD_CFLAGS := -DSOCKREDIR_LIBBSD $(shell $(PKG_CONFIG) --cflags libbsd 2>/dev/null)
+BSD_LIBS   := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null || echo -lbsd)
+endif
 SAN     ?=
 # Hardening by default, before the user's flags so that theirs win;
 # _FORTIFY_SOURCE only when CPPFLAGS does not choose a level itself.
@@ -61,12 +72,20 @@ DEB_PACKAGES := g++ bats bats-support bats-assert netbase iproute2 procps python
                 systemd haproxy ucspi-tcp socat openssl stress-ng
 # The Debian package and its test.
 DEB_BUILD_PACKAGES := dpkg-dev debhelper fakeroot lintian
+# The lanes of the other platforms (test/lane.sh): cross compilers, musl,
+# qemu-user with binfmt_misc for arm64, the libraries of the real programs
+# each lane runs (Debian's dash, coreutils and sed, fetched by the lane), and
+# the arm64 cross build of the Debian package.
+LANE_PACKAGES := gcc-aarch64-linux-gnu gcc-i686-linux-gnu musl-tools qemu-user-static \
+                 binfmt-support crossbuild-essential-arm64 libc6:arm64 libbsd-dev:arm64 \
+                 libc6:i386 libbsd-dev:i386 \
+                 $(foreach a,arm64 i386,$(addsuffix :$(a),libacl1 libattr1 libgmp10 libselinux1 libpcre2-8-0))
 # The benchmark and its smoke test: the tools sockredir is compared with.
 BENCH_PACKAGES := socat ncat ucspi-tcp gnuplot-nox xinetd haproxy
-LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim
+LINT_FLAGS := -D_GNU_SOURCE -Iinclude -Ishim $(filter -DSOCKREDIR_LIBBSD,$(BSD_CFLAGS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-build deps-test deps-deb deps-bench bench check test unit bats demo \
+.PHONY: all deps deps-build deps-test deps-deb deps-bench deps-lanes bench check test unit bats demo \
         install uninstall clean asan lint fuzz fuzz-core deb FORCE
 all: $(LIB) $(LAUNCHER)
 
@@ -125,10 +144,17 @@ $(B)/obj $(B)/test:
 
 -include $(wildcard $(B)/obj/*.d $(B)/test/*.d)
 
-# All four sets at once (one apt-get update).
+# All five sets at once (one apt-get update), then the lanes' set-up.
 deps:
 	@test/install-packages.sh deps $(BUILD_PACKAGES) $(DEB_PACKAGES) $(DEB_BUILD_PACKAGES) \
-	    $(BENCH_PACKAGES)
+	    $(BENCH_PACKAGES) $(LANE_PACKAGES)
+	@test/lanes-setup.sh
+
+# The lanes: their packages, qemu-aarch64 registered with binfmt_misc, and
+# the arm64 and i386 programs downloaded.
+deps-lanes:
+	@test/install-packages.sh deps-lanes $(LANE_PACKAGES)
+	@test/lanes-setup.sh
 
 deps-build:
 	@test/install-packages.sh deps-build $(BUILD_PACKAGES)
@@ -230,12 +256,25 @@ uninstall:
 
 # dpkg-buildpackage runs in a copy of the source tree as it is now (its clean
 # step would remove build/ under the tests); the packages land in DEB_OUT.
+# Then the same for each of DEB_CROSS, cross-built (dpkg-buildpackage -a,
+# with crossbuild-essential-ARCH and libbsd-dev:ARCH: make deps-lanes);
+# without its cross compiler it is left out, and said.
 DEB_OUT ?= $(B)/deb
+DEB_CROSS ?= arm64
 deb:
 	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src
 	tar -cf - --exclude=./.git --exclude='./build*' . | tar -xf - -C $(DEB_OUT)/src
 	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	@for arch in $(DEB_CROSS); do \
+	    gcc=$$(dpkg-architecture -a$$arch -qDEB_HOST_GNU_TYPE 2>/dev/null)-gcc; \
+	    if ! command -v $$gcc >/dev/null; then \
+	        echo "make deb: $$gcc is not installed (make deps-lanes): no $$arch package"; continue; fi; \
+	    echo "make deb: the $$arch package"; \
+	    mkdir -p $(DEB_OUT)/src-$$arch && \
+	    tar -cf - --exclude=./.git --exclude='./build*' . | tar -xf - -C $(DEB_OUT)/src-$$arch && \
+	    (cd $(DEB_OUT)/src-$$arch && dpkg-buildpackage -us -uc -b -a$$arch) || exit 1; \
+	done
 	@ls $(DEB_OUT)/*.deb
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-arm64 build-i386 build-musl

@@ -76,6 +76,25 @@ before exec
 from exec"
 }
 
+@test "auto: a line before vfork is sent before the vfork child's own (the vfork stub's flush)" {
+	auto_client dump -- "$LEGACY" vfork
+	assert_file_equals "$T/peer.out" "before vfork
+from the vfork child
+after vfork"
+}
+
+@test "auto: a line before pclose leaves before what the closed child writes" {
+	auto_client dump -- "$LEGACY" pclose
+	assert_file_equals "$T/peer.out" "before popen
+after popen
+from popen
+after pclose"
+}
+
+@test "auto: a wait that no wrapper sees (a raw read system call, as libc-internal calls are): the idle flush sends the line, nothing lost or reordered" {
+	PEER_TIMEOUT=5 auto_client expect:first send:go 'expect:second [go]' eof -- "$LEGACY" rawwait
+}
+
 @test "auto: a line before _exit is sent (line would have sent it, full loses it)" {
 	auto_client dump -- "$LEGACY" _exit
 	assert_file_equals "$T/peer.out" "before _exit"

@@ -135,6 +135,9 @@ tcp_described='^PROTO=TCP TCPLOCALIP=127\.0\.0\.1 TCPLOCALPORT=[0-9]+ TCPREMOTEI
 # 50, and each saw its connection described or nothing.
 @test "inetd: copies whose connection was reset before they ran never see the forged values" {
 	export DESCRIBED=$T/described
+	# Whether a copy whose connection is gone runs main at all is the
+	# implementation's choice: none may have written a line.
+	: >"$DESCRIBED"
 	start_inetd_listener "${forged[@]}" DESCRIBED="$DESCRIBED" -- sh -c "$describe"
 	"$PEER" -n 50 connect 127.0.0.1 "$PORT" reset 2>"$T/peer.err"
 	stop_inetd_listener

@@ -65,7 +65,9 @@ shim_run() {
 @test "a server whose port is in use is EX_UNAVAILABLE (69)" {
 	start_peer 127.0.0.1 eof
 	shim_run SOCKREDIR_MODE=server SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT"
-	assert_refused 69 "Address already in use"
+	# (the reason as the libc's strerror words it: glibc and musl differ)
+	assert_refused 69 "listen on 127.0.0.1 port $PORT: Address"
+	assert_line --index 0 --regexp ': Address (already )?in use$'
 }
 
 @test "a server that nobody calls within TIMEOUT is EX_UNAVAILABLE (69)" {
@@ -122,5 +124,6 @@ hello"
 	wait_prog
 	run cat "$T/prog.out" "$T/prog.err"
 	status=$PROG_STATUS
-	assert_refused 71 "accept on 127.0.0.1 port $port: Too many open files"
+	assert_refused 71 "accept on 127.0.0.1 port $port: "
+	assert_line --index 0 --regexp ': (Too many open files|No file descriptors available)$'
 }

@@ -12,18 +12,27 @@ BIN="${SOCKREDIR_TESTBIN:-$ROOT/build/test}"
 # What LD_PRELOAD must hold before the shim: the sanitizer runtime, when the
 # suite runs against the sanitized build (test/run-tests.sh sets it).
 FIRST="${SOCKREDIR_PRELOAD_FIRST:-}"
-SHIM="${FIRST:+$FIRST:}$LIB"
-PEER="$BIN/peer"
+# A lane of another platform (test/lane.sh) points the tests at its build:
+# SOCKREDIR_LIB is its library, SOCKREDIR_TESTBIN its test programs,
+# SOCKREDIR_TEST_PRELOAD what LD_PRELOAD holds (a path with ld.so's $LIB, so
+# that a host program the platform's program starts, such as system's
+# /bin/sh, loads the host's build instead of failing to load the platform's),
+# SOCKREDIR_TEST_PEER the host's peer, and SOCKREDIR_TEST_PATH the
+# directories of that platform's real programs, first in the PATH of every
+# program started with the shim.
+SHIM="${FIRST:+$FIRST:}${SOCKREDIR_TEST_PRELOAD:-$LIB}"
+PEER="${SOCKREDIR_TEST_PEER:-$BIN/peer}"
 LEGACY="$BIN/legacy"
 PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON="$(command -v python3)"
 
 # A test that passes without the shim proves nothing: glibc only warns when a
-# preload cannot be loaded, so check that this one is really loaded.
+# preload cannot be loaded, so check that this one is really loaded (into a
+# program of the platform under test: the legacy program).
 require_shim() {
 	[[ -f $LIB ]] || { echo "missing $LIB: run make" >&2; return 1; }
 	local status=0
-	SOCKREDIR_MODE=no-such-mode LD_PRELOAD="$SHIM" /bin/true 2>/dev/null || status=$?
+	SOCKREDIR_MODE=no-such-mode LD_PRELOAD="$SHIM" "$LEGACY" hello 2>/dev/null || status=$?
 	[[ $status -eq 64 ]] || { echo "$LIB does not load (status $status)" >&2; return 1; }
 }
 
@@ -138,6 +147,7 @@ start_shimmed() {
 	shift
 	[[ -n ${SOCKREDIR_TEST_BUFFER:-} && -z $own_buffer ]] &&
 		vars+=("SOCKREDIR_BUFFER=$SOCKREDIR_TEST_BUFFER")
+	[[ -n ${SOCKREDIR_TEST_PATH:-} ]] && vars=("PATH=$SOCKREDIR_TEST_PATH:$PATH" "${vars[@]}")
 	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
 }
 

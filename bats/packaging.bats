@@ -3,7 +3,8 @@
 # The Debian package: make deb builds it in a copy of the tree (never in the
 # tree itself, whose build/ the other tests use), with the library in the
 # multiarch directory; extracted with dpkg-deb -x, its launcher finds its
-# library and converses; lintian finds only what README.md lists.
+# library and converses; lintian finds only what README.md lists.  The
+# arm64 package, cross-built, converses too, under qemu-user.
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -95,4 +96,45 @@ setup() {
 	[[ -n $listed ]] || fail "README.md lists no lintian findings"
 	run comm -23 <(echo "$tags") <(echo "$listed")
 	assert_output ""
+}
+
+# The arm64 package (make deb cross-builds it): present unless its cross
+# compiler is missing, and its launcher runs under qemu-user (binfmt_misc)
+# and converses, running Debian's arm64 dash (test/lane.sh fetch arm64).
+require_arm64_package() {
+	ARM64_DEB="$OUT/sockredir_${VERSION}_arm64.deb"
+	if [[ ! -f $ARM64_DEB ]]; then
+		command -v aarch64-linux-gnu-gcc >/dev/null ||
+			skip "aarch64-linux-gnu-gcc not installed (make deps-lanes): no arm64 package"
+		fail "make deb built no arm64 package"
+	fi
+}
+
+@test "make deb cross-builds the arm64 package: the arm64 library in the arm64 multiarch directory, an arm64 launcher" {
+	require_arm64_package
+	run dpkg-deb -f "$ARM64_DEB" Architecture
+	assert_output arm64
+	dpkg-deb -x "$ARM64_DEB" "$T/a"
+	local file
+	for file in "$T/a/usr/lib/aarch64-linux-gnu/libsockredir.so" "$T/a/usr/bin/sockredir"; do
+		run readelf -h "$file"
+		assert_output --regexp 'Machine: +AArch64'
+	done
+	assert_hardened "$T/a/usr/lib/aarch64-linux-gnu/libsockredir.so" "$T/a/usr/bin/sockredir"
+}
+
+@test "the extracted arm64 launcher, under qemu, finds its library and converses with a peer through arm64 dash" {
+	require_arm64_package
+	grep -qsx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 ||
+		skip "no binfmt_misc entry for qemu-aarch64 (make deps-lanes, as root)"
+	"$ROOT/test/lane.sh" fetch arm64 || skip "no arm64 dash to run (test/lane.sh fetch arm64 failed)"
+	local dash=$ROOT/build-arm64/root/bin/dash
+	run readelf -h "$dash"
+	assert_output --regexp 'Machine: +AArch64'
+	dpkg-deb -x "$ARM64_DEB" "$T/a"
+	start_peer 127.0.0.1 send:ping 'expect:pong ping' dump
+	start_program -- "$T/a/usr/bin/sockredir" --host=127.0.0.1 --port="$PORT" \
+		"$dash" -c 'read -r line; echo "pong $line"; echo "$LD_PRELOAD"'
+	wait_both
+	assert_file_equals "$T/peer.out" "$T/a/usr/lib/aarch64-linux-gnu/libsockredir.so"
 }

@@ -102,7 +102,7 @@ run_example() {
 	packages=$(make -C "$ROOT" -s --no-print-directory -f Makefile -f - print-BUILD_PACKAGES <<<'print-%: ; @echo $($*)')
 	run grep -c "^apt-get update && apt-get install -y $packages\$" "$ROOT/README.md"
 	assert_output 1
-	for set in BUILD_PACKAGES DEB_PACKAGES DEB_BUILD_PACKAGES BENCH_PACKAGES; do
+	for set in BUILD_PACKAGES DEB_PACKAGES DEB_BUILD_PACKAGES BENCH_PACKAGES LANE_PACKAGES; do
 		packages=$(make -C "$ROOT" -s --no-print-directory -f Makefile -f - "print-$set" <<<'print-%: ; @echo $($*)')
 		for package in $packages; do
 			grep -q "\`$package\`" "$ROOT/README.md" || fail "README.md does not name $package ($set)"

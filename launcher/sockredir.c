@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
+#include "strl.h"
 
 #include "sockredir-public.h"
 #include "install-dirs.h"	/* SOCKREDIR_LIBDIR, SOCKREDIR_LIBDIR_FROM_BINDIR */

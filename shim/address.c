@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bsd/string.h>
+#include "strl.h"
 
 #include "shim.h"
 

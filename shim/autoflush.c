@@ -239,14 +239,23 @@ autoflush_after_output(void)
 void
 autoflush_before_input(FILE *stream, size_t need, int delim)
 {
-	size_t buffered = stream->_IO_read_end > stream->_IO_read_ptr ?
-	    (size_t)(stream->_IO_read_end - stream->_IO_read_ptr) : 0;
+	const char *next;
+	size_t buffered = 0;
 
+#ifdef __GLIBC__
+	next = stream->_IO_read_ptr;
+	if (stream->_IO_read_end > next)
+		buffered = (size_t)(stream->_IO_read_end - next);
+#else
+	/* musl's FILE is opaque; it says what its buffer holds (gnulib's way). */
+	next = __freadptr(stream, &buffered);
+	if (next == NULL)
+		buffered = 0;
+#endif
 	if (need > 0 && buffered >= need)
 		return;
 	if (delim >= 0 && buffered > 0 &&
-	    memchr(stream->_IO_read_ptr, delim, need > 0 && need < buffered ?
-	    need : buffered) != NULL)
+	    memchr(next, delim, need > 0 && need < buffered ? need : buffered) != NULL)
 		return;
 	autoflush_now();
 }

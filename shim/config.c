@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
+#include "strl.h"
 
 #include "sockredir.h"
 #include "shim.h"

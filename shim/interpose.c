@@ -123,7 +123,12 @@ dup3(int oldfd, int newfd, int flags)
 	return REAL(dup3_fn, dup3)(oldfd, newfd, flags);
 }
 
-/* A range that covers the exit descriptor is closed around it. */
+/*
+ * A range that covers the exit descriptor is closed around it.  glibc's
+ * names: musl (1.2.3) has neither, nor execveat, and a program there can
+ * reach them only by syscall(2), which no preload sees.
+ */
+#ifdef __GLIBC__
 INTERPOSED int
 close_range(unsigned first, unsigned last, int flags)
 {
@@ -144,6 +149,7 @@ closefrom(int lowfd)
 {
 	close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0U, 0);
 }
+#endif
 
 static void
 before_exec(void)
@@ -188,6 +194,7 @@ fexecve(int fd, char *const argv[], char *const envp[])
 	return REAL(fexecve_fn, fexecve)(fd, argv, envp);
 }
 
+#ifdef __GLIBC__
 INTERPOSED int
 execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
     int flags)
@@ -195,6 +202,7 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
 	before_exec();
 	return REAL(execveat_fn, execveat)(dirfd, path, argv, envp, flags);
 }
+#endif
 
 /*
  * execl, execle, execlp: the list becomes an array, as glibc does, and goes

@@ -8,7 +8,7 @@
  *   waits       flush first: input and readiness (read, recv*, poll,
  *               select, epoll_wait* ...; not with a zero timeout), time,
  *               children and signals (sleep, nanosleep, wait*, sigwait* ...),
- *               fork, spawn, system, popen
+ *               fork, vfork, spawn, system, popen, pclose
  *   stdio input flush first, unless the stream's buffer already holds what
  *               the call needs (a line for fgets and getline, a byte for
  *               getc, the count for fread); scanf always, since it may want
@@ -26,7 +26,11 @@
  *
  * Names are those compilers emit too: __isoc99_*, *_chk, __getdelim, and
  * __uflow and __overflow, which the inline getc_unlocked and putc_unlocked
- * of glibc's headers call when their buffer is empty or full.
+ * of glibc's headers call when their buffer is empty or full.  These are
+ * glibc's alone and are wrapped only under __GLIBC__: musl's headers emit
+ * none of them (no fortified or inline stdio), so a musl program calls the
+ * plain names, which are wrapped on both.  What differs between the two
+ * inside the libc is a table in sockredir(7), PLATFORMS.
  */
 /*
  * Our read, printf, getc_unlocked ... must not meet the inline and fortified
@@ -38,6 +42,7 @@
 #endif
 
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -101,6 +106,13 @@ INTERPOSED type name params						\
 #define OUTPUT_UNLOCKED(type, name, params, args, stream) \
 	WRAP(type, name, params, args, UNLOCKED; ORDER(stream), AFTER_OUTPUT)
 
+/* recvmmsg's and sendmmsg's flags: int in glibc, unsigned in musl. */
+#ifdef __GLIBC__
+typedef int mmsg_flags;
+#else
+typedef unsigned mmsg_flags;
+#endif
+
 static int
 zero_timespec(const struct timespec *t)
 {
@@ -115,32 +127,42 @@ zero_timeval(const struct timeval *t)
 
 /* Input and readiness. */
 WAIT(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
+#ifdef __GLIBC__
 WAIT(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen))
+#endif
 WAIT(ssize_t, readv, (int fd, const struct iovec *iov, int count), (fd, iov, count))
 WAIT_UNLESS(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags),
     flags & MSG_DONTWAIT)
+#ifdef __GLIBC__
 WAIT_UNLESS(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),
     (fd, buf, n, buflen, flags), flags & MSG_DONTWAIT)
+#endif
 WAIT_UNLESS(ssize_t, recvfrom, (int fd, void *buf, size_t n, int flags,
     struct sockaddr *from, socklen_t *fromlen), (fd, buf, n, flags, from, fromlen),
     flags & MSG_DONTWAIT)
+#ifdef __GLIBC__
 WAIT_UNLESS(ssize_t, __recvfrom_chk, (int fd, void *buf, size_t n, size_t buflen, int flags,
     struct sockaddr *from, socklen_t *fromlen), (fd, buf, n, buflen, flags, from, fromlen),
     flags & MSG_DONTWAIT)
+#endif
 WAIT_UNLESS(ssize_t, recvmsg, (int fd, struct msghdr *message, int flags),
     (fd, message, flags), flags & MSG_DONTWAIT)
-WAIT_UNLESS(int, recvmmsg, (int fd, struct mmsghdr *messages, unsigned count, int flags,
+WAIT_UNLESS(int, recvmmsg, (int fd, struct mmsghdr *messages, unsigned count, mmsg_flags flags,
     struct timespec *timeout), (fd, messages, count, flags, timeout),
     (flags & MSG_DONTWAIT) || zero_timespec(timeout))
 WAIT_UNLESS(int, poll, (struct pollfd *fds, nfds_t count, int timeout),
     (fds, count, timeout), timeout == 0)
+#ifdef __GLIBC__
 WAIT_UNLESS(int, __poll_chk, (struct pollfd *fds, nfds_t count, int timeout, size_t fdslen),
     (fds, count, timeout, fdslen), timeout == 0)
+#endif
 WAIT_UNLESS(int, ppoll, (struct pollfd *fds, nfds_t count, const struct timespec *timeout,
     const sigset_t *mask), (fds, count, timeout, mask), zero_timespec(timeout))
+#ifdef __GLIBC__
 WAIT_UNLESS(int, __ppoll_chk, (struct pollfd *fds, nfds_t count,
     const struct timespec *timeout, const sigset_t *mask, size_t fdslen),
     (fds, count, timeout, mask, fdslen), zero_timespec(timeout))
+#endif
 WAIT_UNLESS(int, select, (int count, fd_set *reads, fd_set *writes, fd_set *errors,
     struct timeval *timeout), (count, reads, writes, errors, timeout), zero_timeval(timeout))
 WAIT_UNLESS(int, pselect, (int count, fd_set *reads, fd_set *writes, fd_set *errors,
@@ -150,9 +172,11 @@ WAIT_UNLESS(int, epoll_wait, (int epfd, struct epoll_event *events, int count, i
     (epfd, events, count, timeout), timeout == 0)
 WAIT_UNLESS(int, epoll_pwait, (int epfd, struct epoll_event *events, int count, int timeout,
     const sigset_t *mask), (epfd, events, count, timeout, mask), timeout == 0)
+#ifdef __GLIBC__
 WAIT_UNLESS(int, epoll_pwait2, (int epfd, struct epoll_event *events, int count,
     const struct timespec *timeout, const sigset_t *mask), (epfd, events, count, timeout, mask),
     zero_timespec(timeout))
+#endif
 
 /* Time, children, signals. */
 WAIT(unsigned, sleep, (unsigned seconds), (seconds))
@@ -187,25 +211,38 @@ WAIT(int, posix_spawnp, (pid_t *pid, const char *file,
     char *const argv[], char *const envp[]), (pid, file, actions, attributes, argv, envp))
 WAIT(int, system, (const char *command), (command))
 WAIT(FILE *, popen, (const char *command, const char *type), (command, type))
+/* pclose waits for its child inside the libc, where no wrapper sees it. */
+WAIT(int, pclose, (FILE *stream), (stream))
 
 /*
  * vfork cannot be wrapped by a C function: the child would return through
- * the wrapper's frame and the parent find it clobbered.  The stub flushes,
- * then jumps to the real vfork with the caller's own return address.
+ * the wrapper's frame and the parent find it clobbered.  A stub per
+ * architecture calls flush_before_vfork, which flushes and returns the real
+ * vfork, then jumps there with the stack and the return address as the
+ * caller left them (x86_64 and i386: on the stack; aarch64: in x30, kept
+ * on the stack across the call and popped before the jump).  The real vfork
+ * then returns straight to the caller, in the child and in the parent.  A
+ * stub rather than fork in vfork's place: fork would copy the address
+ * space of a large program for each command a shell (dash) runs, and
+ * would let the parent run before the child has exec'd.  Elsewhere (no
+ * stub) vfork is not wrapped, and auto sends what the parent's stdout holds
+ * at the parent's next flush point instead.
  */
-#if defined(__x86_64__)
-void *real_vfork;
-void flush_before_vfork(void);
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+void *flush_before_vfork(void);
 
-void
+void *
 flush_before_vfork(void)
 {
+	static void *real_vfork = NULL;
+
 	if (ACTIVE)
 		FLUSH_IF(1);
-	if (real_vfork == NULL)
-		real_vfork = real_function(&real_vfork, "vfork");
+	return real_function(&real_vfork, "vfork");
 }
+#endif
 
+#if defined(__x86_64__)
 __asm__(".text\n"
     ".globl vfork\n"
     ".type vfork, @function\n"
@@ -213,7 +250,28 @@ __asm__(".text\n"
     "	sub $8, %rsp\n"
     "	call flush_before_vfork\n"
     "	add $8, %rsp\n"
-    "	jmp *real_vfork(%rip)\n"
+    "	jmp *%rax\n"
+    ".size vfork, .-vfork\n");
+#elif defined(__i386__)
+__asm__(".text\n"
+    ".globl vfork\n"
+    ".type vfork, @function\n"
+    "vfork:\n"
+    "	sub $12, %esp\n"
+    "	call flush_before_vfork\n"
+    "	add $12, %esp\n"
+    "	jmp *%eax\n"
+    ".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+    ".globl vfork\n"
+    ".type vfork, %function\n"
+    "vfork:\n"
+    "	stp x29, x30, [sp, #-16]!\n"
+    "	mov x29, sp\n"
+    "	bl flush_before_vfork\n"
+    "	ldp x29, x30, [sp], #16\n"
+    "	br x0\n"
     ".size vfork, .-vfork\n");
 #endif
 
@@ -222,18 +280,22 @@ WRAP(char *, fgets, (char *buf, int n, FILE *stream), (buf, n, stream),
     BEFORE_INPUT(stream, n > 1 ? (size_t)n - 1 : 1, '\n'), NOTHING)
 WRAP(char *, fgets_unlocked, (char *buf, int n, FILE *stream), (buf, n, stream),
     BEFORE_INPUT(stream, n > 1 ? (size_t)n - 1 : 1, '\n'), NOTHING)
+#ifdef __GLIBC__
 WRAP(char *, __fgets_chk, (char *buf, size_t buflen, int n, FILE *stream),
     (buf, buflen, n, stream), BEFORE_INPUT(stream, n > 1 ? (size_t)n - 1 : 1, '\n'), NOTHING)
 WRAP(char *, __fgets_unlocked_chk, (char *buf, size_t buflen, int n, FILE *stream),
     (buf, buflen, n, stream), BEFORE_INPUT(stream, n > 1 ? (size_t)n - 1 : 1, '\n'), NOTHING)
+#endif
 WRAP(ssize_t, getline, (char **line, size_t *size, FILE *stream), (line, size, stream),
     BEFORE_INPUT(stream, 0, '\n'), NOTHING)
 WRAP(ssize_t, getdelim, (char **line, size_t *size, int delim, FILE *stream),
     (line, size, delim, stream), BEFORE_INPUT(stream, 0, delim), NOTHING)
+#ifdef __GLIBC__
 WRAP(ssize_t, __getdelim, (char **line, size_t *size, int delim, FILE *stream),
     (line, size, delim, stream), BEFORE_INPUT(stream, 0, delim), NOTHING)
-WRAP(int, getc, (FILE *stream), (stream), BEFORE_INPUT(stream, 1, -1), NOTHING)
 WRAP(int, _IO_getc, (FILE *stream), (stream), BEFORE_INPUT(stream, 1, -1), NOTHING)
+#endif
+WRAP(int, getc, (FILE *stream), (stream), BEFORE_INPUT(stream, 1, -1), NOTHING)
 WRAP(int, fgetc, (FILE *stream), (stream), BEFORE_INPUT(stream, 1, -1), NOTHING)
 WRAP(int, getc_unlocked, (FILE *stream), (stream), BEFORE_INPUT(stream, 1, -1), NOTHING)
 WRAP(int, fgetc_unlocked, (FILE *stream), (stream), BEFORE_INPUT(stream, 1, -1), NOTHING)
@@ -243,12 +305,14 @@ WRAP(size_t, fread, (void *buf, size_t size, size_t n, FILE *stream), (buf, size
     BEFORE_INPUT(stream, size * n, -1), NOTHING)
 WRAP(size_t, fread_unlocked, (void *buf, size_t size, size_t n, FILE *stream),
     (buf, size, n, stream), BEFORE_INPUT(stream, size * n, -1), NOTHING)
+#ifdef __GLIBC__
 WRAP(size_t, __fread_chk, (void *buf, size_t buflen, size_t size, size_t n, FILE *stream),
     (buf, buflen, size, n, stream), BEFORE_INPUT(stream, size * n, -1), NOTHING)
 WRAP(size_t, __fread_unlocked_chk, (void *buf, size_t buflen, size_t size, size_t n,
     FILE *stream), (buf, buflen, size, n, stream), BEFORE_INPUT(stream, size * n, -1), NOTHING)
 WAIT(int, __uflow, (FILE *stream), (stream))
 WAIT(int, __underflow, (FILE *stream), (stream))
+#endif
 WAIT(wint_t, fgetwc, (FILE *stream), (stream))
 WAIT(wint_t, getwc, (FILE *stream), (stream))
 WAIT(wint_t, getwchar, (void), ())
@@ -256,7 +320,7 @@ WAIT(wchar_t *, fgetws, (wchar_t *buf, int n, FILE *stream), (buf, n, stream))
 
 /*
  * In C99 mode glibc's headers send scanf to __isoc99_scanf; the plain names
- * are the old symbols, which old binaries still call.
+ * are the old symbols, which old binaries still call (and musl's only ones).
  */
 INTERPOSED int old_vscanf(const char *format, va_list list) __asm__("vscanf");
 INTERPOSED int old_vfscanf(FILE *stream, const char *format, va_list list) __asm__("vfscanf");
@@ -266,9 +330,11 @@ WRAP_SYMBOL(int, old_vscanf, "vscanf", (const char *format, va_list list), (form
     FLUSH_IF(1), NOTHING)
 WRAP_SYMBOL(int, old_vfscanf, "vfscanf", (FILE *stream, const char *format, va_list list),
     (stream, format, list), FLUSH_IF(1), NOTHING)
+#ifdef __GLIBC__
 WAIT(int, __isoc99_vscanf, (const char *format, va_list list), (format, list))
 WAIT(int, __isoc99_vfscanf, (FILE *stream, const char *format, va_list list),
     (stream, format, list))
+#endif
 
 /* Direct writes: to the connection, after what stdout holds. */
 WRAP(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n),
@@ -282,16 +348,19 @@ WRAP(ssize_t, sendto, (int fd, const void *buf, size_t n, int flags,
     BEFORE_WRITE(fd), NOTHING)
 WRAP(ssize_t, sendmsg, (int fd, const struct msghdr *message, int flags),
     (fd, message, flags), BEFORE_WRITE(fd), NOTHING)
-WRAP(int, sendmmsg, (int fd, struct mmsghdr *messages, unsigned count, int flags),
+WRAP(int, sendmmsg, (int fd, struct mmsghdr *messages, unsigned count, mmsg_flags flags),
     (fd, messages, count, flags), BEFORE_WRITE(fd), NOTHING)
 WRAP(ssize_t, sendfile, (int out, int in, off_t *offset, size_t n), (out, in, offset, n),
     BEFORE_WRITE(out), NOTHING)
+#ifdef __GLIBC__
+/* (musl's header makes sendfile64 a macro for sendfile) */
 WRAP(ssize_t, sendfile64, (int out, int in, off64_t *offset, size_t n),
     (out, in, offset, n), BEFORE_WRITE(out), NOTHING)
-WRAP(int, vdprintf, (int fd, const char *format, va_list list), (fd, format, list),
-    BEFORE_WRITE(fd), NOTHING)
 WRAP(int, __vdprintf_chk, (int fd, int flag, const char *format, va_list list),
     (fd, flag, format, list), BEFORE_WRITE(fd), NOTHING)
+#endif
+WRAP(int, vdprintf, (int fd, const char *format, va_list list), (fd, format, list),
+    BEFORE_WRITE(fd), NOTHING)
 
 /*
  * stdio output.  The *_unlocked forms, and __overflow (called by the inline
@@ -308,11 +377,17 @@ OUTPUT_UNLOCKED(int, fputs_unlocked, (const char *text, FILE *stream), (text, st
 OUTPUT(int, fputc, (int c, FILE *stream), (c, stream), stream)
 OUTPUT_UNLOCKED(int, fputc_unlocked, (int c, FILE *stream), (c, stream), stream)
 OUTPUT(int, putc, (int c, FILE *stream), (c, stream), stream)
+#ifdef __GLIBC__
 OUTPUT(int, _IO_putc, (int c, FILE *stream), (c, stream), stream)
+OUTPUT_UNLOCKED(int, __overflow, (FILE *stream, int c), (stream, c), stream)
+OUTPUT(int, __vprintf_chk, (int flag, const char *format, va_list list), (flag, format, list),
+    stdout)
+OUTPUT(int, __vfprintf_chk, (FILE *stream, int flag, const char *format, va_list list),
+    (stream, flag, format, list), stream)
+#endif
 OUTPUT_UNLOCKED(int, putc_unlocked, (int c, FILE *stream), (c, stream), stream)
 OUTPUT(int, putchar, (int c), (c), stdout)
 OUTPUT_UNLOCKED(int, putchar_unlocked, (int c), (c), stdout)
-OUTPUT_UNLOCKED(int, __overflow, (FILE *stream, int c), (stream, c), stream)
 OUTPUT(size_t, fwrite, (const void *buf, size_t size, size_t n, FILE *stream),
     (buf, size, n, stream), stream)
 OUTPUT_UNLOCKED(size_t, fwrite_unlocked, (const void *buf, size_t size, size_t n,
@@ -320,10 +395,6 @@ OUTPUT_UNLOCKED(size_t, fwrite_unlocked, (const void *buf, size_t size, size_t n
 OUTPUT(int, vprintf, (const char *format, va_list list), (format, list), stdout)
 OUTPUT(int, vfprintf, (FILE *stream, const char *format, va_list list),
     (stream, format, list), stream)
-OUTPUT(int, __vprintf_chk, (int flag, const char *format, va_list list), (flag, format, list),
-    stdout)
-OUTPUT(int, __vfprintf_chk, (FILE *stream, int flag, const char *format, va_list list),
-    (stream, flag, format, list), stream)
 OUTPUT(wint_t, fputwc, (wchar_t c, FILE *stream), (c, stream), stream)
 OUTPUT(wint_t, putwc, (wchar_t c, FILE *stream), (c, stream), stream)
 OUTPUT(wint_t, putwchar, (wchar_t c), (c), stdout)
@@ -359,29 +430,35 @@ VARIADIC(int, printf, (const char *format, ...), format, vprintf,
     (const char *, va_list), (format, list), ORDER(stdout), AFTER_OUTPUT)
 VARIADIC(int, fprintf, (FILE *stream, const char *format, ...), format, vfprintf,
     (FILE *, const char *, va_list), (stream, format, list), ORDER(stream), AFTER_OUTPUT)
+#ifdef __GLIBC__
 VARIADIC(int, __printf_chk, (int flag, const char *format, ...), format, __vprintf_chk,
     (int, const char *, va_list), (flag, format, list), ORDER(stdout), AFTER_OUTPUT)
 VARIADIC(int, __fprintf_chk, (FILE *stream, int flag, const char *format, ...), format,
     __vfprintf_chk, (FILE *, int, const char *, va_list), (stream, flag, format, list),
     ORDER(stream), AFTER_OUTPUT)
+#endif
 VARIADIC(int, wprintf, (const wchar_t *format, ...), format, vwprintf,
     (const wchar_t *, va_list), (format, list), ORDER(stdout), AFTER_OUTPUT)
 VARIADIC(int, fwprintf, (FILE *stream, const wchar_t *format, ...), format, vfwprintf,
     (FILE *, const wchar_t *, va_list), (stream, format, list), ORDER(stream), AFTER_OUTPUT)
 VARIADIC(int, dprintf, (int fd, const char *format, ...), format, vdprintf,
     (int, const char *, va_list), (fd, format, list), BEFORE_WRITE(fd), NOTHING)
+#ifdef __GLIBC__
 VARIADIC(int, __dprintf_chk, (int fd, int flag, const char *format, ...), format,
     __vdprintf_chk, (int, int, const char *, va_list), (fd, flag, format, list),
     BEFORE_WRITE(fd), NOTHING)
+#endif
 VARIADIC_SYMBOL(int, old_scanf, (const char *format, ...), format, vscanf,
     (const char *, va_list), (format, list), FLUSH_IF(1), NOTHING)
 VARIADIC_SYMBOL(int, old_fscanf, (FILE *stream, const char *format, ...), format, vfscanf,
     (FILE *, const char *, va_list), (stream, format, list), FLUSH_IF(1), NOTHING)
+#ifdef __GLIBC__
 VARIADIC(int, __isoc99_scanf, (const char *format, ...), format, __isoc99_vscanf,
     (const char *, va_list), (format, list), FLUSH_IF(1), NOTHING)
 VARIADIC(int, __isoc99_fscanf, (FILE *stream, const char *format, ...), format,
     __isoc99_vfscanf, (FILE *, const char *, va_list), (stream, format, list),
     FLUSH_IF(1), NOTHING)
+#endif
 
 /*
  * libc's own writers of stderr (stderr.c): what stdout holds goes first.

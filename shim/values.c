@@ -7,7 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <bsd/string.h>
+#include "strl.h"
 
 #include "shim.h"
 

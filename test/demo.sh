@@ -7,9 +7,10 @@
 # peer's "server" whichever of them listens (in dialog 4 the program does).
 set -eu
 cd "$(dirname "$0")/.."
-LIB=$PWD/build/libsockredir.so
-PEER=build/test/peer
-LEGACY=build/test/legacy
+# (A lane of another platform, test/lane.sh, names its own build.)
+LIB=${SOCKREDIR_TEST_PRELOAD:-${SOCKREDIR_LIB:-$PWD/build/libsockredir.so}}
+PEER=${SOCKREDIR_TEST_PEER:-build/test/peer}
+LEGACY=${SOCKREDIR_TESTBIN:-build/test}/legacy
 
 # The client may start before its server: SOCKREDIR_TIMEOUT retries the connect.
 client() {

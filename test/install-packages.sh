@@ -13,6 +13,12 @@ done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
 	echo "make $what: installing$missing"
+	# Packages of another architecture (libc6:arm64): dpkg must know it.
+	for arch in $(printf '%s\n' $missing | sed -n 's/.*:\([a-z0-9]*\)$/\1/p' | sort -u); do
+		[ "$arch" = "$(dpkg --print-architecture)" ] ||
+			dpkg --print-foreign-architectures | grep -qx "$arch" ||
+			dpkg --add-architecture "$arch"
+	done
 	apt-get update -qq &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 else

@@ -33,6 +33,14 @@
  *   mixed       printf, write(1), printf: three lines that must keep their order
  *   spawns      a line before and after each of fork, system, popen, posix_spawn,
  *               and the children's own lines in between; then exec echo
+ *   vfork       print "before vfork", vfork; the child writes "from the vfork
+ *               child" and exits by raw system calls (so nothing of the shim
+ *               runs in it), the parent waits and prints "after vfork"
+ *   pclose      print a line, popen cat, print another, give cat a line,
+ *               pclose (which waits for cat inside the libc), print a third
+ *   rawwait     print "first", wait for a line by a raw read system call
+ *               (which no wrapper sees, as no libc-internal call is seen),
+ *               print "second [LINE]"
  *   threads     4 threads print "thread T line N" 10,000 times each
  *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
  *               with MS the monotonic clock in ms; N times
@@ -49,6 +57,7 @@
  *   maps NAME   "loaded" or "not loaded" on stderr: is NAME in our memory map
  */
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -176,6 +185,27 @@ spawns(void)
 		waitpid(child, NULL, 0);
 	printf("before exec\n");
 	execlp("echo", "echo", "from exec", (char *)NULL);
+}
+
+/*
+ * Only vfork's own flush can send "before vfork" ahead of the child's line:
+ * the child shares stdout's buffer but calls nothing of the shim (a write or
+ * an exec through libc would flush it there).
+ */
+static void
+vfork_raw_child(void)
+{
+	static const char from_child[] = "from the vfork child\n";
+	pid_t child;
+
+	printf("before vfork\n");
+	if ((child = vfork()) == 0) {
+		syscall(SYS_write, STDOUT_FILENO, from_child, sizeof(from_child) - 1);
+		syscall(SYS_exit, 0);
+	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	printf("after vfork\n");
 }
 
 /* No fflush anywhere: the order is the shim's to keep. */
@@ -308,8 +338,10 @@ main(int argc, char **argv)
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 		dup2(STDERR_FILENO, 100);
+#ifdef __GLIBC__	/* musl has neither */
 		closefrom(3);
 		close_range(3, ~0U, 0);
+#endif
 		blast(strtoull(argv[2], NULL, 10));
 	} else if (strcmp(role, "mixed") == 0) {
 		printf("one\n");
@@ -317,6 +349,26 @@ main(int argc, char **argv)
 		printf("three\n");
 	} else if (strcmp(role, "spawns") == 0) {
 		spawns();
+	} else if (strcmp(role, "vfork") == 0) {
+		vfork_raw_child();
+	} else if (strcmp(role, "pclose") == 0) {
+		FILE *pipe;
+
+		printf("before popen\n");
+		if ((pipe = popen("cat", "w")) != NULL) {
+			printf("after popen\n");
+			fputs("from popen\n", pipe);
+			pclose(pipe);
+		}
+		printf("after pclose\n");
+	} else if (strcmp(role, "rawwait") == 0) {
+		long n;
+
+		printf("first\n");
+		n = syscall(SYS_read, STDIN_FILENO, line, sizeof(line) - 1);
+		line[n > 0 ? n : 0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		printf("second [%s]\n", line);
 	} else if (strcmp(role, "threads") == 0) {
 		char *names[] = { "a", "b", "c", "d" };
 		pthread_t thread[4];

@@ -132,6 +132,14 @@ mutant "auto: the flusher keeps waking while nothing is pending" shim/autoflush.
 mutant "auto: the flusher takes the program's signals" shim/autoflush.c \
 	'sigfillset(&all);' 'sigemptyset(&all);' \
 	auto.bats 'signals still reach the program'
+mutant "auto: vfork does not send what stdout holds first (the stub jumps straight on)" \
+	shim/interpose_io.c $'\tif (ACTIVE)\n\t\tFLUSH_IF(1);\n\treturn real_function(&real_vfork, "vfork");' \
+	$'\treturn real_function(&real_vfork, "vfork");' \
+	auto.bats 'a line before vfork'
+mutant "auto: pclose waits for its child with what stdout holds still held" shim/interpose_io.c \
+	'WAIT(int, pclose, (FILE *stream), (stream))' \
+	'WRAP(int, pclose, (FILE *stream), (stream), NOTHING, NOTHING)' \
+	auto.bats 'a line before pclose'
 mutant "auto: sleep leaves what stdout holds to the idle flush" shim/interpose_io.c \
 	'WAIT(unsigned, sleep, (unsigned seconds), (seconds))' \
 	'WRAP(unsigned, sleep, (unsigned seconds), (seconds), NOTHING, NOTHING)' \

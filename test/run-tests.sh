@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Runs the unit tests and the bats suites, all as TAP: against the plain
 # build, again with SOCKREDIR_BUFFER=auto as every test's default buffering,
-# and against the build with AddressSanitizer and UBSan (whose runtime is
-# preloaded ahead of the shim).  A sanitizer report anywhere is a
+# against the build with AddressSanitizer and UBSan (whose runtime is
+# preloaded ahead of the shim), and a lane for each other platform
+# (test/lane.sh: arm64 under qemu-user, i386, x86_64 with musl).  A sanitizer report anywhere is a
 # failure: ASan's go to build-asan/reports, UBSan's (built not to recover)
 # end the program and show on its stderr, which the tests check.  Ends with
 # one line "N passed, N failed, N skipped"; exits non-zero if anything
@@ -52,6 +53,12 @@ SOCKREDIR_PRELOAD_FIRST=$(realpath "$(${CC:-cc} -print-file-name=libasan.so)") \
 ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan" \
 UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
     bats --tap bats | tap
+
+# The other platforms (test/lane.sh): arm64 under qemu-user, i386, musl.
+for platform in arm64 i386 musl; do
+	echo "== the $platform lane"
+	test/lane.sh "$platform" | tap
+done
 
 for report in "$reports"/*; do
 	[ -e "$report" ] || continue
