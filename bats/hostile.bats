@@ -154,7 +154,7 @@ blast_to_paused_peer() {
 	# The same with no drain: the unread input makes close a reset.
 	blast_to_paused_peer client 0
 	[[ $PEER_STATUS -ne 0 ]] || fail "LINGER=0 lost nothing: the test proves nothing"
-	grep -q "connection reset" "$T/peer.err"
+	grep -qi "reset" "$T/peer.err"
 }
 
 @test "hostile values in the inetd variables, the host and ALLOW: one line each, status 64, never a crash or a hang" {
