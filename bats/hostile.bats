@@ -80,6 +80,7 @@ HEADER='sendraw:PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n'
 
 @test "after a v1 header, and after a v2 header with 65,000 bytes of TLVs, every byte that follows reaches the program as sent" {
 	start_inetd SOCKREDIR_PROXY=1 -- sh -c 'od -An -tx1 -v | tr -d " \n"'
+	wait_listening "$PORT"
 	"$PYTHON" - "$PORT" <<'PY'
 import socket, struct, sys
 port = int(sys.argv[1])
