@@ -157,6 +157,7 @@ static int
 parse_host(struct sockredir_config *config, const char *value, char *why,
     size_t whylen)
 {
+	const char *original = value;	/* what the error line quotes */
 	size_t len = strlen(value);
 
 	if (strncmp(value, SOCKREDIR_UNIX_PREFIX, strlen(SOCKREDIR_UNIX_PREFIX)) == 0) {
@@ -177,7 +178,7 @@ parse_host(struct sockredir_config *config, const char *value, char *why,
 		len -= 2;
 	}
 	if (len == 0 || len >= sizeof(config->host))
-		return bad_value(why, whylen, SOCKREDIR_ENV_HOST, value,
+		return bad_value(why, whylen, SOCKREDIR_ENV_HOST, original,
 		    len == 0 ? "empty address" : "host name longer than 255 bytes");
 	memcpy(config->host, value, len);
 	config->host[len] = '\0';

@@ -425,6 +425,26 @@ expire_pending(struct listener *l, int64_t now)
 	}
 }
 
+/* The connection waiting longest for its header is refused; 0: none waits. */
+static int
+evict_oldest_pending(struct listener *l)
+{
+	size_t oldest = l->npending;
+
+	for (size_t i = 0; i < l->npending; i++)
+		if (!l->pending[i].ready && (oldest == l->npending ||
+		    l->pending[i].deadline < l->pending[oldest].deadline))
+			oldest = i;
+	if (oldest == l->npending)
+		return 0;
+	refuse((struct sockaddr *)&l->pending[oldest].peer, l->pending[oldest].peerlen,
+	    "PROXY header not complete, dropped for a newer connection: "
+	    "128 already waiting");
+	drain_refused(l->pending[oldest].fd);
+	close_pending(l, oldest);
+	return 1;
+}
+
 /* Connections whose header is in: a copy each, while MAX allows. */
 static int
 start_ready(struct listener *l)
@@ -488,6 +508,18 @@ serve_one(struct listener *l, int socket, int *more)
 	}
 	if (!config->proxy)
 		return start_copy(l, stream, (struct sockaddr *)&peer, peerlen, NULL);
+	/*
+	 * Every slot taken by a header still on its way: the oldest gives way.
+	 * Connections that never send their header cannot stop the listener
+	 * accepting (a balancer's header comes with its first segment).
+	 */
+	if (l->npending == PENDING_MAX && !evict_oldest_pending(l)) {
+		refuse((struct sockaddr *)&peer, peerlen, "too many connections "
+		    "waiting for their PROXY header");
+		drain_refused(stream);
+		close(stream);
+		return -1;
+	}
 	pending = &l->pending[l->npending++];
 	memset(pending, 0, sizeof(*pending));
 	pending->fd = stream;
@@ -502,8 +534,7 @@ serve_one(struct listener *l, int socket, int *more)
 static int
 accepting(const struct listener *l)
 {
-	return !l->stopping && l->running < l->config->max_children &&
-	    (!l->config->proxy || l->npending < PENDING_MAX);
+	return !l->stopping && l->running < l->config->max_children;
 }
 
 /* Until the next session limit or header deadline; -1: none. */

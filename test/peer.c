@@ -7,6 +7,8 @@
  *                  read, {localport} and {remoteport} the connection's)
  *   sendraw:TEXT   send TEXT as it is, in one send, with \r, \n, \\ and
  *                  \xHH escapes and no newline added (a PROXY header)
+ *   dribble:MS:TEXT  as sendraw, but one byte a send, MS milliseconds apart
+ *                  (TCP_NODELAY: each byte its own segment)
  *   recv           read one line into {line}
  *   expect:TEXT    read one line; fail unless it is TEXT
  *   print:TEXT     print TEXT on our stdout
@@ -58,6 +60,7 @@
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -375,6 +378,17 @@ run(const char *action)
 		send_all(text, strlen(text));
 	} else if (strncmp(action, "sendraw:", 8) == 0) {
 		send_all(text, unescape(action + 8, text, sizeof(text)));
+	} else if (strncmp(action, "dribble:", 8) == 0) {
+		char *rest;
+		long ms = strtol(action + 8, &rest, 10);
+		size_t n = unescape(*rest == ':' ? rest + 1 : rest, text, sizeof(text));
+		int on = 1;
+
+		setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		for (size_t i = 0; i < n; i++) {
+			send_all(text + i, 1);
+			poll(NULL, 0, (int)ms);
+		}
 	} else if (strcmp(action, "recv") == 0) {
 		if (!read_line())
 			die("EOF where a line was expected");
