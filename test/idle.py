@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # idle.py PORT COUNT ADDRESSES READY GATE [TIMEOUT]: COUNT connections to
 # 127.0.0.1:PORT, from ADDRESSES source addresses (127.0.0.2 ...) in turn,
 # that never send a byte; READY is written once all are connected; then

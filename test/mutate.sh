@@ -381,6 +381,15 @@ mutant "messages: the count of dropped messages is never said" shim/report.c \
 	'if (dropped > 0)' 'if (0)' \
 	stderr-log.bats 'never read'
 
+# The service against hostile clients (issue 18, bats/hostile.bats).
+mutant "PROXY: 128 silent connections stop the listener accepting" shim/inetd.c \
+	'return !l->stopping && l->running < l->config->max_children;' \
+	'return !l->stopping && l->running < l->config->max_children && (!l->config->proxy || l->npending < 128);' \
+	hostile.bats 'never send a header'
+mutant "HOST=[] is quoted without its first bracket" shim/config.c \
+	'SOCKREDIR_ENV_HOST, original,' 'SOCKREDIR_ENV_HOST, value,' \
+	hostile.bats 'hostile values'
+
 # Loopback by default.
 mutant "servers listen on every interface by default" include/sockredir.h \
 	$'#define SOCKREDIR_DEFAULT_HOST\t"localhost"' $'#define SOCKREDIR_DEFAULT_HOST\t"0.0.0.0"' \
