@@ -83,7 +83,7 @@ $(CORE): $(CORE_OBJ)
 
 $(LIB): $(SHIM_OBJ) $(CORE) shim/sockredir.map $(B)/flags
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,--version-script=shim/sockredir.map \
-	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(SHIM_OBJ) $(CORE) $(BSD_LIBS) $(LDLIBS)
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(SHIM_OBJ) $(CORE) $(LDLIBS)
 
 # Where the launcher looks for the library once installed: LIBDIR, and
 # LIBDIR's place relative to BINDIR (so a DESTDIR tree or a moved prefix

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bsd/string.h>
-
 #include "shim.h"
 
 static int
@@ -26,7 +24,7 @@ unix_endpoint(const struct sockredir_config *config, struct addrinfo **list)
 		return -1;
 	}
 	address->sun_family = AF_UNIX;
-	strlcpy(address->sun_path, config->unix_path, sizeof(address->sun_path));
+	copy_string(address->sun_path, config->unix_path, sizeof(address->sun_path));
 	node->ai_family = AF_UNIX;
 	node->ai_socktype = SOCK_STREAM;
 	node->ai_addr = (struct sockaddr *)address;

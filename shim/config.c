@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
-
 #include "sockredir.h"
 #include "shim.h"
 
@@ -153,7 +151,7 @@ parse_host(struct sockredir_config *config, const char *value, char *why,
 		if (*path == '\0')
 			return bad_value(why, whylen, SOCKREDIR_ENV_HOST, value,
 			    "no socket path after \"unix:\"");
-		if (strlcpy(config->unix_path, path, sizeof(config->unix_path)) >=
+		if (copy_string(config->unix_path, path, sizeof(config->unix_path)) >=
 		    sizeof(config->unix_path))
 			return bad_value(why, whylen, SOCKREDIR_ENV_HOST, value,
 			    "socket path longer than 107 bytes");
@@ -271,7 +269,7 @@ sockredir_parse_config(struct sockredir_config *config,
 
 	memset(config, 0, sizeof(*config));
 	config->mode = SOCKREDIR_INACTIVE;
-	strlcpy(config->host, SOCKREDIR_DEFAULT_HOST, sizeof(config->host));
+	copy_string(config->host, SOCKREDIR_DEFAULT_HOST, sizeof(config->host));
 	config->port = SOCKREDIR_DEFAULT_PORT;
 	config->buffer = SOCKREDIR_BUFFER_LINE;
 	config->linger_ms = SOCKREDIR_DEFAULT_LINGER_MS;

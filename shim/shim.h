@@ -33,6 +33,7 @@ void report(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* values.c (core) */
 void quote_value(const char *value, char *out, size_t outlen);
+size_t copy_string(char *to, const char *from, size_t size);
 
 /* codes.c (core): the sysexits code of a failed system call's errno. */
 int exit_code_for(int error);

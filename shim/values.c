@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Helpers the parsers share (config.c, allow.c, proxy.c, address.c): a value
- * quoted for an error line, and a plain decimal.  They depend on nothing, so
+ * quoted for an error line, a plain decimal, and a bounded copy.  They depend on nothing, so
  * that no two parsers depend on each other.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <bsd/string.h>
 
 #include "shim.h"
 
@@ -16,6 +15,27 @@
  * the line in two or write control bytes to a terminal, and cut short so that
  * a megabyte of junk still makes a readable line.
  */
+/*
+ * strlcpy's contract: at most SIZE - 1 bytes and a NUL; returns FROM's
+ * length, so that a result >= SIZE says it was cut.  Written here rather
+ * than taken from libbsd: every program the library is preloaded into, and
+ * every inetd copy it forks, would otherwise map two more libraries (libbsd,
+ * libmd) for these few lines, and fork and fault them in again.
+ */
+size_t
+copy_string(char *to, const char *from, size_t size)
+{
+	size_t length = strlen(from);
+
+	if (size > 0) {
+		size_t n = length < size - 1 ? length : size - 1;
+
+		memcpy(to, from, n);
+		to[n] = '\0';
+	}
+	return length;
+}
+
 void
 quote_value(const char *value, char *out, size_t outlen)
 {
@@ -34,7 +54,7 @@ quote_value(const char *value, char *out, size_t outlen)
 	}
 	out[n] = '\0';
 	if (value[i] != '\0')
-		strlcat(out, "...", outlen);
+		copy_string(out + n, "...", outlen - n);
 }
 
 int
