@@ -818,7 +818,8 @@ serve_connections(const struct sockredir_config *config, const int *listeners,
 		nfds_t nlisteners, nfds;
 		int ready, stream;
 
-		if (!l.stopping && stop_requested())
+		/* Delivered (in ppoll, or the pause after a failure). */
+		if (!l.stopping && stop_signal)
 			stop_listening(&l);
 		if (l.stopping && l.ncopies == 0 && l.running == 0 && l.nwaiting == 0)
 			break;
@@ -827,7 +828,10 @@ serve_connections(const struct sockredir_config *config, const int *listeners,
 		ready = wait_for_events(&l, fds, &nlisteners, &nfds);
 		reap_copies(&l);
 		enforce_session_limits(&l, now_ms());
-		if (l.stopping || stop_requested())
+		/* Or still pending: one sigpending a wake-up. */
+		if (!l.stopping && stop_requested())
+			stop_listening(&l);
+		if (l.stopping)
 			continue;
 		if (ready > 0 && config->proxy)
 			read_ready_pending(&l, fds + nlisteners, nfds - nlisteners);
@@ -839,7 +843,7 @@ serve_connections(const struct sockredir_config *config, const int *listeners,
 		for (nfds_t i = 0; ready > 0 && i < nlisteners; i++) {
 			int more = fds[i].revents & POLLIN;
 
-			while (more && accepting(&l) && !stop_requested()) {
+			while (more && accepting(&l) && !stop_signal) {
 				stream = serve_one(&l, fds[i].fd, &more);
 				if (stream == -1 && config->proxy)
 					stream = start_ready(&l);
