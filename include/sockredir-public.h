@@ -29,6 +29,7 @@
 #define SOCKREDIR_ENV_SESSION_TIMEOUT	"SOCKREDIR_SESSION_TIMEOUT"
 #define SOCKREDIR_ENV_PROXY	"SOCKREDIR_PROXY"
 #define SOCKREDIR_ENV_STDERR	"SOCKREDIR_STDERR"
+#define SOCKREDIR_ENV_PREFORK	"SOCKREDIR_PREFORK"	/* inetd: copies waiting in a pool */
 /* Socket activation, systemd's protocol (sd_listen_fds), in server and inetd modes. */
 #define SOCKREDIR_ENV_LISTEN_PID	"LISTEN_PID"
 #define SOCKREDIR_ENV_LISTEN_FDS	"LISTEN_FDS"

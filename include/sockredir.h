@@ -67,6 +67,7 @@ struct sockredir_config {
 	unsigned max_children;		/* inetd */
 	unsigned max_per_peer;		/* inetd; 0: no limit */
 	long session_timeout_ms;	/* inetd; 0: no limit */
+	unsigned prefork;		/* inetd; copies kept waiting, 0..max_children */
 	size_t nallow;			/* inetd; 0: everyone */
 	struct sockredir_allow allow[SOCKREDIR_MAX_ALLOW];
 	int proxy;		/* server, inetd, attach: PROXY header required */

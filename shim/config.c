@@ -239,7 +239,7 @@ parse_activation(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
 	return 0;
 }
 
-/* MAX, ALLOW, MAX_PER_PEER and SESSION_TIMEOUT apply to inetd mode only. */
+/* MAX, ALLOW, MAX_PER_PEER, SESSION_TIMEOUT and PREFORK apply to inetd mode only. */
 static int
 parse_inetd(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
     char *why, size_t whylen)
@@ -253,6 +253,17 @@ parse_inetd(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
 			return bad_value(why, whylen, SOCKREDIR_ENV_MAX, value,
 			    "not a number of connections from 1 to 65535");
 		config->max_children = (unsigned)max;
+	}
+	/* At most MAX copies at once, waiting ones included. */
+	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_PREFORK)) != NULL) {
+		char reason[80];
+
+		snprintf(reason, sizeof(reason),
+		    "not a number of waiting copies from 0 to %s (%u)",
+		    SOCKREDIR_ENV_MAX, config->max_children);
+		if (sockredir_parse_decimal(value, 0, config->max_children, &max) != 0)
+			return bad_value(why, whylen, SOCKREDIR_ENV_PREFORK, value, reason);
+		config->prefork = (unsigned)max;
 	}
 	/* Per peer address: a unix: host has none, so it is ignored there. */
 	if (!config->is_unix &&

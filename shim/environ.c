@@ -42,14 +42,14 @@ fd_is_stream(int fd, const struct stream_id *id)
 	    status.st_dev == id->dev && status.st_ino == id->ino;
 }
 
+static char stream_slot[sizeof(SOCKREDIR_ENV_STREAM) + 64];
+
 int
 mark_stream(const struct stream_id *id)
 {
-	static char slot[sizeof(SOCKREDIR_ENV_STREAM) + 64];
-
-	snprintf(slot, sizeof(slot), "%s=%jd:%ju:%ju", SOCKREDIR_ENV_STREAM,
+	snprintf(stream_slot, sizeof(stream_slot), "%s=%jd:%ju:%ju", SOCKREDIR_ENV_STREAM,
 	    (intmax_t)id->pid, (uintmax_t)id->dev, (uintmax_t)id->ino);
-	return putenv(slot);
+	return putenv(stream_slot);
 }
 
 int
@@ -140,19 +140,34 @@ put_number(char *slot, size_t size, const char *name, uintmax_t value)
 
 /* Every name of the description, so none is ever inherited stale or forged. */
 static const char *const description_names[] = {
-	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPLOCALHOST", "TCPREMOTEIP",
-	"TCPREMOTEPORT", "TCPREMOTEHOST", "TCPREMOTEINFO", "UNIXLOCALPATH",
-	"UNIXREMOTEPID", "UNIXREMOTEEUID", "UNIXREMOTEEGID",
+	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
+	"TCPLOCALHOST", "TCPREMOTEHOST", "TCPREMOTEINFO",
+	"UNIXLOCALPATH", "UNIXREMOTEPID", "UNIXREMOTEEUID", "UNIXREMOTEEGID",
 };
 
+/* Which of description_names a connection's description sets. */
+#define TCP_NAMES	0x01fu	/* PROTO and TCP{LOCAL,REMOTE}{IP,PORT} */
+#define UNIX_NAMES	0xf01u	/* PROTO and UNIX* */
+#define UNIX_PATHLESS	0xe01u	/* a client's socket has no path */
+
+/*
+ * The names not set are removed after the others are put: putenv of a name
+ * already there replaces its entry in place, so that a copy whose listener
+ * prepared the names (prepare_copy_environment) neither grows environ nor
+ * touches the heap.
+ */
 static void
-forget_description(void)
+forget_description_except(unsigned kept)
 {
 	for (size_t i = 0; i < sizeof(description_names) / sizeof(*description_names); i++)
-		unsetenv(description_names[i]);
+		if (!(kept & (1u << i)))
+			unsetenv(description_names[i]);
 }
 
-/* UNIXLOCALPATH: the path the socket is bound to; a client's has none. */
+/*
+ * UNIXLOCALPATH: the path the socket is bound to; a client's has none.
+ * Returns the names set (0: none, the connection cannot be described), or -1.
+ */
 static int
 describe_unix(int stream, const struct sockaddr_un *local, socklen_t locallen)
 {
@@ -169,9 +184,11 @@ describe_unix(int stream, const struct sockaddr_un *local, socklen_t locallen)
 	if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (pathlen > 0 &&
 	    PUT(unix_path_slot, "UNIXLOCALPATH", path) != 0))
 		return -1;
-	return PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
+	if (PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
 	    PUT_NUMBER(unix_euid_slot, "UNIXREMOTEEUID", peer.uid) != 0 ||
-	    PUT_NUMBER(unix_egid_slot, "UNIXREMOTEEGID", peer.gid) != 0 ? -1 : 0;
+	    PUT_NUMBER(unix_egid_slot, "UNIXREMOTEEGID", peer.gid) != 0)
+		return -1;
+	return pathlen > 0 ? UNIX_NAMES : UNIX_PATHLESS;
 }
 
 static int
@@ -187,7 +204,25 @@ put_tcp(const struct sockaddr *local, const struct sockaddr *remote)
 	    PUT(local_ip_slot, "TCPLOCALIP", localip) != 0 ||
 	    PUT_NUMBER(local_port_slot, "TCPLOCALPORT", localport) != 0 ||
 	    PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||
-	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", remoteport) != 0 ? -1 : 0;
+	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", remoteport) != 0 ? -1 :
+	    (int)TCP_NAMES;
+}
+
+/*
+ * inetd: in the listener, before it forks.  The names each copy sets, with
+ * empty values for now (the listener never runs main, and a copy sets or
+ * removes every one of them before main): a copy's putenv then replaces
+ * entries in place, where adding a name would realloc environ in every
+ * copy.  TCP's names: a unix: copy removes them, as it removes inherited ones.
+ */
+int
+prepare_copy_environment(void)
+{
+	return putenv(strcpy(stream_slot, SOCKREDIR_ENV_STREAM "=")) != 0 ||
+	    PUT(proto_slot, "PROTO", "") != 0 || PUT(local_ip_slot, "TCPLOCALIP", "") != 0 ||
+	    PUT(local_port_slot, "TCPLOCALPORT", "") != 0 ||
+	    PUT(remote_ip_slot, "TCPREMOTEIP", "") != 0 ||
+	    PUT(remote_port_slot, "TCPREMOTEPORT", "") != 0 ? -1 : 0;
 }
 
 static int
@@ -243,16 +278,21 @@ describe_connection(int stream, const struct sockredir_config *config)
 {
 	struct sockaddr_storage local = { 0 };
 	socklen_t locallen = sizeof(local);
+	int described = 0;
 
 	(void)config;
-	forget_description();
 	if (proxied)
-		return put_tcp((struct sockaddr *)&proxied_local,
+		described = put_tcp((struct sockaddr *)&proxied_local,
 		    (struct sockaddr *)&proxied_remote);
 	/* By the socket's family: a passed or attached one has no unix: host. */
-	if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1)
-		return 0;
-	if (local.ss_family == AF_UNIX)
-		return describe_unix(stream, (struct sockaddr_un *)&local, locallen);
-	return describe_tcp(stream, (struct sockaddr *)&local);
+	else if (getsockname(stream, (struct sockaddr *)&local, &locallen) == -1)
+		described = 0;
+	else if (local.ss_family == AF_UNIX)
+		described = describe_unix(stream, (struct sockaddr_un *)&local, locallen);
+	else
+		described = describe_tcp(stream, (struct sockaddr *)&local);
+	if (described == -1)
+		return -1;
+	forget_description_except((unsigned)described);
+	return 0;
 }

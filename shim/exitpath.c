@@ -128,10 +128,27 @@ move_exit_fd(void)
  * Called in the process that owns the conversation with a descriptor of it;
  * again after each exec by the same process, which gets its own duplicate.
  */
+/*
+ * The handlers, once per process image.  An inetd listener registers them
+ * before it forks, so that no copy allocates for them on its connection's
+ * time; they do nothing in a process that has no exit descriptor.
+ */
+int
+register_exit_path(void)
+{
+	static int registered;
+
+	if (registered)
+		return 0;
+	registered = 1;
+	if (pthread_atfork(NULL, NULL, forget_in_child) != 0)
+		return -1;
+	return atexit(end_conversation_at_exit);
+}
+
 int
 install_exit_path(const struct stream_id *id, int stream, long linger_ms)
 {
-	static int registered;
 	int fd = fcntl(stream, F_DUPFD_CLOEXEC, EXIT_FD_FLOOR);
 
 	if (fd == -1 && errno == EINVAL)	/* RLIMIT_NOFILE below the floor */
@@ -141,12 +158,7 @@ install_exit_path(const struct stream_id *id, int stream, long linger_ms)
 	exit_stream = *id;
 	exit_linger_ms = linger_ms;
 	atomic_store(&exit_fd, fd);
-	if (registered)
-		return 0;
-	registered = 1;
-	if (pthread_atfork(NULL, NULL, forget_in_child) != 0)
-		return -1;
-	return atexit(end_conversation_at_exit);
+	return register_exit_path();
 }
 
 /*

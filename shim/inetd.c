@@ -13,7 +13,20 @@
  * returns a ready descriptor without delivering a signal that is pending,
  * each round also asks sigpending whether a stop was requested, so that a
  * listener whose accept keeps failing still stops at once.
+ *
+ * With SOCKREDIR_PREFORK=N the listener also keeps up to N copies forked in
+ * advance, each waiting on a socketpair of its own (its channel).  The
+ * listener still accepts every connection and decides everything it decides
+ * without a pool (ALLOW, MAX, MAX_PER_PEER, the PROXY header, the log); then,
+ * instead of forking, it hands the connection and its header to a waiting
+ * copy with SCM_RIGHTS, and forks a replacement once the connections in hand
+ * are served.  So the fork, and the page faults a fresh copy takes, are off
+ * the connection's path, and every guarantee is the listener's as before.
+ * A waiting copy runs nothing of the program: it ends, without main, when
+ * its channel closes (the listener stopped, or died) or a stop signal
+ * reaches it.
  */
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <poll.h>
@@ -77,6 +90,18 @@ struct pending {
 	struct proxy_reader reader;
 };
 
+/* A copy forked in advance, waiting on its channel for a connection. */
+struct waiting_copy {
+	pid_t pid;
+	int channel;		/* the listener's end; -1: closed, to be reaped */
+};
+
+/* What the listener sends a waiting copy beside the connection itself. */
+struct handoff {
+	int proxied;		/* a PROXY header was read */
+	struct sockredir_proxy header;
+};
+
 struct listener {
 	const struct sockredir_config *config;
 	const int *sockets;
@@ -91,6 +116,9 @@ struct listener {
 	struct pending *pending;	/* PROXY only */
 	size_t npending;
 	int accept_failing, fork_failing;	/* in a burst: reported already */
+	struct waiting_copy *pool;	/* PREFORK only */
+	size_t nwaiting;		/* entries in pool[], closed ones included */
+	unsigned ready;			/* of them, with their channel open */
 };
 
 static int64_t
@@ -217,6 +245,23 @@ remember_copy(struct listener *l, pid_t pid, const struct peer_key *key)
 	return 0;
 }
 
+/* A waiting copy that ended (the pool's, see fill_pool): forgotten. */
+static int
+forget_waiting(struct listener *l, pid_t pid)
+{
+	for (size_t i = 0; i < l->nwaiting; i++) {
+		if (l->pool[i].pid != pid)
+			continue;
+		if (l->pool[i].channel != -1) {
+			close(l->pool[i].channel);
+			l->ready--;
+		}
+		l->pool[i] = l->pool[--l->nwaiting];
+		return 1;
+	}
+	return 0;
+}
+
 /* Each copy that ended: reaped, and with DEBUG, its status in the log. */
 static void
 reap_copies(struct listener *l)
@@ -234,10 +279,10 @@ reap_copies(struct listener *l)
 			/* Its group may live on: SIGKILL still due. */
 			if (l->copies[i].kill_at == 0)
 				forget_copy(l, i);
-		} else if (l->untracked > 0)
-			l->untracked--;
+		} else if (forget_waiting(l, pid) || l->untracked == 0)
+			continue;	/* a waiting copy (no connection, no log), or not ours */
 		else
-			continue;
+			l->untracked--;
 		l->running--;
 		if (l->config->debug)
 			report("inetd: end pid %d %s %d (%u/%u)", (int)pid,
@@ -281,6 +326,18 @@ close_pending(struct listener *l, size_t i)
 	l->pending[i] = l->pending[--l->npending];
 }
 
+/* Waiting copies read EOF on their channel and end, never running main. */
+static void
+close_pool(struct listener *l)
+{
+	for (size_t i = 0; i < l->nwaiting; i++) {
+		if (l->pool[i].channel != -1)
+			close(l->pool[i].channel);
+		l->pool[i].channel = -1;
+	}
+	l->ready = 0;
+}
+
 static void
 stop_listening(struct listener *l)
 {
@@ -288,6 +345,7 @@ stop_listening(struct listener *l)
 		close(l->sockets[i]);
 	while (l->npending > 0)
 		close_pending(l, 0);
+	close_pool(l);
 	if (l->config->is_unix && l->config->listen_fds == 0)
 		remove_unix_socket(l->config->unix_path);
 	l->stopping = 1;
@@ -308,9 +366,9 @@ log_listening(const struct listener *l)
 	}
 }
 
-/* In the child: nothing of the listener's stays with the copy. */
-static int
-become_copy(struct listener *l, int stream, const struct sockredir_proxy *header)
+/* In a child: no descriptor of the listener's stays with the copy but STREAM. */
+static void
+leave_listener(struct listener *l, int stream)
 {
 	setpgid(0, 0);
 	for (int i = 0; i < l->count; i++)
@@ -318,18 +376,174 @@ become_copy(struct listener *l, int stream, const struct sockredir_proxy *header
 	for (size_t i = 0; i < l->npending; i++)
 		if (l->pending[i].fd != stream)
 			close(l->pending[i].fd);
+	for (size_t i = 0; i < l->nwaiting; i++)
+		if (l->pool[i].channel != -1)
+			close(l->pool[i].channel);
+}
+
+/* In a copy: the listener's arrays, still reachable (see take_connection). */
+static void *left_behind[3] __attribute__((used));
+
+/* In the copy, with its connection: the program's signals, and main next. */
+static int
+take_connection(struct listener *l, int stream, const struct sockredir_proxy *header)
+{
 	give_back_signals(&l->signals);
 	report_close();
 	if (header != NULL)
 		use_proxy_header(header);
-	free(l->copies);
-	free(l->pending);
+	/*
+	 * The listener's arrays are not freed but left reachable: free would
+	 * write to heap pages, copying them in every copy, to give back memory
+	 * the program may never ask for.
+	 */
+	left_behind[0] = l->copies;
+	left_behind[1] = l->pending;
+	left_behind[2] = l->pool;
 	return stream;
 }
 
+static int
+become_copy(struct listener *l, int stream, const struct sockredir_proxy *header)
+{
+	leave_listener(l, stream);
+	return take_connection(l, stream, header);
+}
+
+/* A descriptor and a struct handoff in one message on a channel. */
+union handoff_control {
+	char bytes[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
 /*
- * Forks a copy for the connection.  Returns the stream in the child; in the
- * listener -1, the stream closed.  MAX_PER_PEER counts by the original
+ * In a copy forked in advance: waits for its connection on CHANNEL, its
+ * end of a socketpair with the listener.  Ends, never running main, when the
+ * channel closes (the listener stopped or died) or a stop signal reaches it.
+ */
+static int
+wait_for_connection(struct listener *l, int channel)
+{
+	struct handoff handoff;
+	union handoff_control control;
+	struct iovec data = { .iov_base = &handoff, .iov_len = sizeof(handoff) };
+	struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1,
+	    .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes) };
+	struct pollfd ready = { .fd = channel, .events = POLLIN };
+	struct cmsghdr *passed;
+	ssize_t got;
+	int stream;
+
+	leave_listener(l, -1);
+	do {
+		if (stop_signal)
+			_exit(0);
+		if (ppoll(&ready, 1, NULL, &l->waiting) == -1 && errno != EINTR)
+			_exit(EX_OSERR);
+		got = stop_signal ? -1 : recvmsg(channel, &message,
+		    MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (got == -1 && (stop_signal || errno == EINTR || errno == EAGAIN));
+	passed = CMSG_FIRSTHDR(&message);
+	if (got != (ssize_t)sizeof(handoff) || passed == NULL ||
+	    passed->cmsg_level != SOL_SOCKET || passed->cmsg_type != SCM_RIGHTS)
+		_exit(0);	/* the channel closed: no connection for this copy */
+	memcpy(&stream, CMSG_DATA(passed), sizeof(stream));
+	close(channel);
+	return take_connection(l, stream, handoff.proxied ? &handoff.header : NULL);
+}
+
+/*
+ * Gives the connection to a waiting copy; returns its pid, or 0 if none
+ * took it (none waiting, or those left died).  The listener's end of the
+ * channel closes either way: a copy takes one connection in its life.
+ */
+static pid_t
+hand_off(struct listener *l, int stream, const struct sockredir_proxy *header)
+{
+	struct handoff handoff = { .proxied = header != NULL };
+	union handoff_control control;
+	struct iovec data = { .iov_base = &handoff, .iov_len = sizeof(handoff) };
+	struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1,
+	    .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes) };
+	struct cmsghdr *passing;
+
+	if (header != NULL)
+		handoff.header = *header;
+	memset(&control, 0, sizeof(control));
+	passing = CMSG_FIRSTHDR(&message);
+	passing->cmsg_level = SOL_SOCKET;
+	passing->cmsg_type = SCM_RIGHTS;
+	passing->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(passing), &stream, sizeof(stream));
+	for (size_t i = l->nwaiting; l->ready > 0 && i-- > 0;) {
+		struct waiting_copy copy = l->pool[i];
+		ssize_t sent;
+
+		if (copy.channel == -1)
+			continue;
+		sent = sendmsg(copy.channel, &message, MSG_NOSIGNAL);
+		close(copy.channel);
+		l->pool[i].channel = -1;
+		l->ready--;
+		if (sent == (ssize_t)sizeof(handoff)) {
+			/* A running copy from now on, in copies[]. */
+			l->pool[i] = l->pool[--l->nwaiting];
+			return copy.pid;
+		}
+		/* It died waiting; reap_copies forgets it. */
+	}
+	return 0;
+}
+
+static void
+report_fork_failure(struct listener *l, const char *what, const char *consequence)
+{
+	if (!l->fork_failing)
+		report("inetd: %s: %s (%s)", what, strerror(errno), consequence);
+	l->fork_failing = 1;
+	pause_after_failure(l);
+}
+
+/*
+ * SOCKREDIR_PREFORK: keeps that many copies waiting, within MAX with the
+ * running ones.  Returns the stream in a copy, once a connection was handed
+ * to it; -1 in the listener.
+ */
+static int
+fill_pool(struct listener *l)
+{
+	while (!l->stopping && l->ready < l->config->prefork &&
+	    l->running + l->untracked + l->nwaiting < l->config->max_children) {
+		int pair[2];
+		pid_t child;
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
+			report_fork_failure(l, "socketpair",
+			    "fewer copies waiting until it succeeds again");
+			return -1;
+		}
+		if ((child = fork()) == 0) {
+			close(pair[0]);
+			return wait_for_connection(l, pair[1]);
+		}
+		close(pair[1]);
+		if (child == -1) {
+			close(pair[0]);
+			report_fork_failure(l, "fork",
+			    "fewer copies waiting until it succeeds again");
+			return -1;
+		}
+		l->fork_failing = 0;
+		setpgid(child, child);
+		l->pool[l->nwaiting++] = (struct waiting_copy){ .pid = child, .channel = pair[0] };
+		l->ready++;
+	}
+	return -1;
+}
+
+/*
+ * Hands the connection to a waiting copy, or forks one for it.  Returns the
+ * stream in the child; in the listener -1, the stream closed.  MAX_PER_PEER counts by the original
  * client under PROXY.
  */
 static int
@@ -358,19 +572,19 @@ start_copy(struct listener *l, int stream, const struct sockaddr *peer,
 		close(stream);
 		return -1;
 	}
-	if ((child = fork()) == 0)
-		return become_copy(l, stream, header);
-	close(stream);
-	if (child == -1) {
-		if (!l->fork_failing)
-			report("inetd: fork: %s (connections dropped until it "
-			    "succeeds again)", strerror(errno));
-		l->fork_failing = 1;
-		pause_after_failure(l);
-		return -1;
+	if ((child = hand_off(l, stream, header)) == 0) {
+		if ((child = fork()) == 0)
+			return become_copy(l, stream, header);
+		if (child == -1) {
+			close(stream);
+			report_fork_failure(l, "fork",
+			    "connections dropped until it succeeds again");
+			return -1;
+		}
+		l->fork_failing = 0;
+		setpgid(child, child);
 	}
-	l->fork_failing = 0;
-	setpgid(child, child);
+	close(stream);
 	if (remember_copy(l, child, &key) == -1) {
 		report("inetd: out of memory: pid %d has no session limit",
 		    (int)child);
@@ -613,10 +827,20 @@ serve_connections(const struct sockredir_config *config, const int *listeners,
 {
 	struct pollfd fds[SOCKREDIR_MAX_LISTENERS + PENDING_MAX];
 	struct listener l = { .config = config, .sockets = listeners, .count = count };
-	int stream;
 
 	take_signals(&l.signals, &l.waiting);
+	/* Once here, rather than in every copy on its connection's time. */
+	resolve_wrapped_functions();
+	if (prepare_copy_environment() != 0 || register_exit_path() != 0) {
+		report("inetd: out of memory");
+		_exit(EX_OSERR);
+	}
 	if (config->proxy && (l.pending = calloc(PENDING_MAX, sizeof(*l.pending))) == NULL) {
+		report("inetd: out of memory");
+		_exit(EX_OSERR);
+	}
+	if (config->prefork > 0 &&
+	    (l.pool = calloc(config->max_children, sizeof(*l.pool))) == NULL) {
 		report("inetd: out of memory");
 		_exit(EX_OSERR);
 	}
@@ -624,16 +848,22 @@ serve_connections(const struct sockredir_config *config, const int *listeners,
 		log_listening(&l);
 	for (;;) {
 		nfds_t nlisteners, nfds;
-		int ready;
+		int ready, stream;
 
-		if (!l.stopping && stop_requested())
+		/* Delivered (in ppoll, or the pause after a failure). */
+		if (!l.stopping && stop_signal)
 			stop_listening(&l);
-		if (l.stopping && l.ncopies == 0 && l.running == 0)
+		if (l.stopping && l.ncopies == 0 && l.running == 0 && l.nwaiting == 0)
 			break;
+		if ((stream = fill_pool(&l)) != -1)
+			return stream;
 		ready = wait_for_events(&l, fds, &nlisteners, &nfds);
 		reap_copies(&l);
 		enforce_session_limits(&l, now_ms());
-		if (l.stopping || stop_requested())
+		/* Or still pending: one sigpending a wake-up. */
+		if (!l.stopping && stop_requested())
+			stop_listening(&l);
+		if (l.stopping)
 			continue;
 		if (ready > 0 && config->proxy)
 			read_ready_pending(&l, fds + nlisteners, nfds - nlisteners);
@@ -645,7 +875,7 @@ serve_connections(const struct sockredir_config *config, const int *listeners,
 		for (nfds_t i = 0; ready > 0 && i < nlisteners; i++) {
 			int more = fds[i].revents & POLLIN;
 
-			while (more && accepting(&l) && !stop_requested()) {
+			while (more && accepting(&l) && !stop_signal) {
 				stream = serve_one(&l, fds[i].fd, &more);
 				if (stream == -1 && config->proxy)
 					stream = start_ready(&l);

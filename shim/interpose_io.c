@@ -78,6 +78,35 @@
 #define AFTER_OUTPUT QUIETLY(if (AUTO) autoflush_after_output())
 #define UNLOCKED QUIETLY(if (AUTO) autoflush_unlocked_output())
 
+/*
+ * Each wrapper finds its definition at first use, with dlsym; and lists its
+ * slot in the section wrapped_definitions, so that an inetd listener can
+ * look them all up once before it forks (resolve_wrapped_functions): else
+ * every copy would do the same lookups again, walking every library's
+ * symbol tables and faulting their pages in, on its connection's time.
+ */
+struct wrapped_definition {
+	void **slot;
+	const char *name;
+};
+
+#define LISTED(slot_name, symbol)					\
+	static struct wrapped_definition listed_definition		\
+	    __attribute__((used, section("wrapped_definitions"))) = { &(slot_name), symbol }
+
+/* The linker's names for the section's ends. */
+extern struct wrapped_definition __start_wrapped_definitions[];	/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+extern struct wrapped_definition __stop_wrapped_definitions[];	/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+
+void
+resolve_wrapped_functions(void)
+{
+	for (struct wrapped_definition *d = __start_wrapped_definitions;
+	    // cppcheck-suppress comparePointers
+	    d < __stop_wrapped_definitions; d++)
+		real_function(d->slot, d->name);
+}
+
 /* WRAP(type, name, (parameters), (arguments), before, after) */
 #define WRAP(type, name, params, args, before, after)			\
 INTERPOSED type name params;						\
@@ -87,6 +116,7 @@ WRAP_SYMBOL(type, name, #name, params, args, before, after)
 INTERPOSED type name params						\
 {									\
 	static void *definition = NULL;					\
+	LISTED(definition, symbol);					\
 	type result;							\
 									\
 	if (ACTIVE) { before; }						\
@@ -229,13 +259,14 @@ WAIT(int, pclose, (FILE *stream), (stream))
  * at the parent's next flush point instead.
  */
 #if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+static void *real_vfork;
+static struct wrapped_definition vfork_listed
+    __attribute__((used, section("wrapped_definitions"))) = { &real_vfork, "vfork" };
 void *flush_before_vfork(void);
 
 void *
 flush_before_vfork(void)
 {
-	static void *real_vfork = NULL;
-
 	if (ACTIVE)
 		FLUSH_IF(1);
 	return real_function(&real_vfork, "vfork");
@@ -415,6 +446,7 @@ VARIADIC_SYMBOL(type, name, params, last, vname, vparams, vargs, before, after)
 INTERPOSED type name params						\
 {									\
 	static void *definition = NULL;					\
+	LISTED(definition, #vname);					\
 	va_list list;							\
 	type result;							\
 									\

@@ -96,6 +96,7 @@ int mark_stream(const struct stream_id *id);
 int inherited_stream(struct stream_id *id);
 int prepare_environment(const struct sockredir_config *config);
 int describe_connection(int stream, const struct sockredir_config *config);
+int prepare_copy_environment(void);
 
 /* inetd.c: returns the stream in a child; the listener never returns. */
 int serve_connections(const struct sockredir_config *config, const int *listeners,
@@ -137,6 +138,7 @@ int attached_stream(char *why, size_t whylen);
 
 
 /* exitpath.c: the exit descriptor is -1 until installed, and in children. */
+int register_exit_path(void);
 int install_exit_path(const struct stream_id *id, int stream, long linger_ms);
 void end_conversation(int flush_stdout);
 void end_conversation_before_exec(void);
@@ -145,6 +147,8 @@ int move_exit_fd(void);
 
 /* interpose.c */
 void resolve_real_functions(void);
+/* interpose_io.c: every wrapper's definition at once (an inetd listener, before it forks). */
+void resolve_wrapped_functions(void);
 int real_close(int fd);
 
 /* The definition a wrapper stands in front of, looked up once. */

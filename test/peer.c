@@ -649,6 +649,7 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[0], "connect") == 0) {
 		for (long round = 1; round < count; round++) {
 			conn = connect_to(argv[1], argv[2], source);
+			connected_at = now_ms();
 			for (int i = 3; i < argc; i++)
 				run(argv[i]);
 			close(conn);

@@ -35,6 +35,8 @@ else
 fi
 HOST=127.0.0.1
 STDBUF=$(command -v stdbuf)
+# The pool of the PREFORK rows (BENCH_PREFORK=N to try another).
+PREFORK=${BENCH_PREFORK:-8}
 # The dialogs run every process of a variant on one CPU: on two cores a turn's
 # time depends on whether the scheduler wakes the other side on the same core
 # or the other one, which moved even the floor by 3x between runs.  Bulk,
@@ -196,6 +198,9 @@ idle_flush_once() {	# rep
 		"$(awk '{print $5 - $3}' "$OUT/stamps" | sort -n | tail -1)" ms ok
 }
 
+# inetd_once C NAME TEMPLATE REP: SESSIONS short sessions, C at a time; the
+# rate, and each session's time from connect to the reply (one segment: its
+# first byte) as the clients saw it, median and 99th percentile.
 inetd_once() {	# concurrency name template rep
 	local c=$1 name=$2 template=$3 rep=$4 server start end w pids=() failures=0
 	PORT=$(free_port)
@@ -208,9 +213,10 @@ inetd_once() {	# concurrency name template rep
 		return
 	fi
 	start=$(date +%s%N)
+	rm -f "$OUT"/first-byte.*
 	for ((w = 0; w < c; w++)); do
 		"$PEER" -t 10 -n $((SESSIONS / c)) connect "$HOST" "$PORT" send:ping \
-			'expect:pong ping' eof 2>>"$OUT/inetd.err" &
+			'expect:pong ping' clock eof >"$OUT/first-byte.$w" 2>>"$OUT/inetd.err" &
 		pids+=($!)
 	done
 	for w in "${pids[@]}"; do
@@ -224,6 +230,12 @@ inetd_once() {	# concurrency name template rep
 		record "inetd c=$c" "$name" "$rep" \
 			"$(awk -v n="$SESSIONS" -v ns="$((end - start))" 'BEGIN {printf "%.0f", n / (ns / 1e9)}')" \
 			"sessions/s" ok
+		local sorted=$OUT/first-byte.sorted
+		sed -n 's/^ms //p' "$OUT"/first-byte.* | sort -g >"$sorted"
+		record "inetd c=$c first byte, median" "$name" "$rep" \
+			"$(awk '{v[NR] = $1} END {printf "%.3f", v[int((NR + 1) / 2)]}' "$sorted")" ms ok
+		record "inetd c=$c first byte, p99" "$name" "$rep" \
+			"$(awk '{v[NR] = $1} END {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i]}' "$sorted")" ms ok
 	fi
 }
 
@@ -321,6 +333,8 @@ floor: forking C server	-	$FLOOR forkserver $HOST \$PORT
 forking C server, stdio child	-	$FLOOR stdioserver $HOST \$PORT
 sockredir inetd	-	$shim_env SOCKREDIR_MODE=inetd $LEGACY once
 sockredir inetd BUFFER=auto	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_BUFFER=auto $LEGACY once
+sockredir inetd PREFORK=$PREFORK	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_PREFORK=$PREFORK $LEGACY once
+sockredir inetd BUFFER=auto PREFORK=$PREFORK	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_BUFFER=auto SOCKREDIR_PREFORK=$PREFORK $LEGACY once
 sockredir inetd, DEBUG=1 service log	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_DEBUG=1 $LEGACY once
 sockredir inetd x2 behind HAProxy	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 0 $LEGACY once
 sockredir inetd x2 PROXY=1 behind HAProxy send-proxy-v2	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 1 $LEGACY once
@@ -387,15 +401,17 @@ for ((rep = 1; rep <= BULK_REPS; rep++)); do
 done
 }
 
+# The floors and sockredir's own rows run REPS times, the other tools (5x to
+# 10x slower, and there to be compared at a distance) BULK_REPS times.
 section_wanted inetd && {
 inetd_list=$(inetd_variants)
-for c in 1 16; do
+for c in 1 4 16; do
 	while IFS=$'\t' read -r name tool template; do
 		[[ $tool == - ]] || have "$tool" || record "inetd c=$c" "$name" 0 - - "not installed"
 	done <<<"$inetd_list"
-	for ((rep = 1; rep <= BULK_REPS; rep++)); do
+	for ((rep = 1; rep <= REPS; rep++)); do
 		while IFS=$'\t' read -r name tool template; do
-			[[ $tool == - ]] || have "$tool" || continue
+			[[ $tool == - ]] || { have "$tool" && ((rep <= BULK_REPS)); } || continue
 			inetd_once "$c" "$name" "$template" "$rep"
 		done <<<"$inetd_list"
 	done
