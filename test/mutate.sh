@@ -366,7 +366,7 @@ mutant "PREFORK: no connection is handed to a waiting copy (fork at accept)" shi
 mutant "PREFORK: a waiting copy whose channel closes runs main" shim/inetd.c \
 	'_exit(0);	/* the channel closed: no connection for this copy */' \
 	'return take_connection(l, channel, NULL);' \
-	prefork.bats '^SIGTERM: waiting'
+	prefork.bats '^no copy runs main'
 mutant "PREFORK: a waiting copy ignores a stop signal" shim/inetd.c \
 	$'if (stop_signal)\n\t\t\t_exit(0);\n\t\tif (ppoll(&ready' \
 	$'if (0)\n\t\t\t_exit(0);\n\t\tif (ppoll(&ready' \
