@@ -10,10 +10,12 @@ load service
 # given to the program alone (-E).  LISTENER is its PID: the tool execs it.
 start_activated() {
 	require_tool systemd-socket-activate systemd
-	local address=$1 settings=()
+	local address=$1 settings=() pool
 	shift
 	while [[ $1 != -- ]]; do settings+=(-E "$1"); shift; done
 	shift
+	pool=$(test_pool)
+	[[ -n $pool && " ${settings[*]} " == *" SOCKREDIR_MODE=inetd "* ]] && settings+=(-E "$pool")
 	start_program -- systemd-socket-activate -l "$address" -E LD_PRELOAD="$SHIM" \
 		"${settings[@]}" "$@"
 	LISTENER=$PROG_PID
@@ -48,7 +50,8 @@ start_activated() {
 	local other
 	other=$(free_port)
 	start_program -- systemd-socket-activate -l "127.0.0.1:$PORT" -l "127.0.0.1:$other" \
-		-E LD_PRELOAD="$SHIM" -E SOCKREDIR_MODE=inetd -E SOCKREDIR_DEBUG=1 "$LEGACY" hello
+		-E LD_PRELOAD="$SHIM" -E SOCKREDIR_MODE=inetd -E SOCKREDIR_DEBUG=1 \
+		${SOCKREDIR_TEST_PREFORK:+-E SOCKREDIR_PREFORK=$SOCKREDIR_TEST_PREFORK} "$LEGACY" hello
 	LISTENER=$PROG_PID
 	wait_until count_is 2 grep -cs "^Listening on" "$T/prog.err"
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof

@@ -137,10 +137,18 @@ start_program() {
 # LD_PRELOAD is set on the program alone, never on a wrapper.  With
 # SOCKREDIR_TEST_BUFFER set (the suite's pass with BUFFER=auto), that is the
 # buffering of every test that does not choose its own.
+#
+# With SOCKREDIR_TEST_PREFORK=N (the suite's pass with a pool), an inetd
+# listener that does not choose its own pool keeps N copies waiting, or MAX
+# if the test sets a smaller MAX; POOL is the pool the listener keeps (0
+# without), for the tests that count its children.
 start_shimmed() {
-	local vars=() own_buffer=
+	local vars=() own_buffer= inetd= own_pool= max=40
 	while [[ $1 != -- ]]; do
 		[[ $1 == SOCKREDIR_BUFFER=* ]] && own_buffer=1
+		[[ $1 == SOCKREDIR_MODE=inetd ]] && inetd=1
+		[[ $1 == SOCKREDIR_PREFORK=* ]] && own_pool=${1#*=}
+		[[ $1 == SOCKREDIR_MAX=* ]] && max=${1#*=}
 		vars+=("$1")
 		shift
 	done
@@ -148,7 +156,20 @@ start_shimmed() {
 	[[ -n ${SOCKREDIR_TEST_BUFFER:-} && -z $own_buffer ]] &&
 		vars+=("SOCKREDIR_BUFFER=$SOCKREDIR_TEST_BUFFER")
 	[[ -n ${SOCKREDIR_TEST_PATH:-} ]] && vars=("PATH=$SOCKREDIR_TEST_PATH:$PATH" "${vars[@]}")
+	POOL=${own_pool:-0}
+	if [[ -n $inetd && -z $own_pool && -n ${SOCKREDIR_TEST_PREFORK:-} ]]; then
+		POOL=$((SOCKREDIR_TEST_PREFORK < max ? SOCKREDIR_TEST_PREFORK : max))
+		vars+=("SOCKREDIR_PREFORK=$POOL")
+	fi
 	start_program "${vars[@]}" LD_PRELOAD="${PRELOAD:-$SHIM}" -- "$@"
+}
+
+# test_pool: SOCKREDIR_PREFORK=N for a listener a test starts by other means
+# (setsid, prlimit, systemd-socket-activate), or nothing; sets POOL.
+test_pool() {
+	POOL=${SOCKREDIR_TEST_PREFORK:-0}
+	[[ $POOL -gt 0 ]] && echo "SOCKREDIR_PREFORK=$POOL"
+	return 0
 }
 
 # start_server HOST VAR=VALUE... -- PROGRAM ARG...: the program in server

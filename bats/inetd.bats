@@ -21,12 +21,12 @@ files_exist() {
 	done
 	# All 20 wait at the gate at once: 20 copies are alive together.
 	wait_until files_exist 20 "$T/ready.*"
-	assert_equal "$(children_of "$LISTENER")" 20
+	assert_equal "$(copies_of "$LISTENER")" 20
 	touch "$T/go"
 	for i in "${!peers[@]}"; do
 		wait "${peers[$i]}" || fail "client $((i + 1)) failed: $(cat "$T/peer.$((i + 1)).err")"
 	done
-	wait_until count_is 0 children_of "$LISTENER"
+	wait_until idle "$LISTENER"
 	stop_listener
 }
 
@@ -62,7 +62,7 @@ files_exist() {
 	local refused_port
 	refused_port=$(cat "$T/refused.out")
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
-	wait_until count_is 0 children_of "$LISTENER"
+	wait_until idle "$LISTENER"
 	stop_listener
 	run grep -c "127.0.0.2" "$T/prog.err"
 	assert_output 1
@@ -139,14 +139,14 @@ files_exist() {
 	PORT=$(free_port)
 	# setsid makes the listener lead a group of its own, as a shell's job would.
 	start_program -- setsid env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
-		SOCKREDIR_PORT="$PORT" "$LEGACY" hold
+		SOCKREDIR_PORT="$PORT" $(test_pool) "$LEGACY" hold
 	LISTENER=$PROG_PID
 	"$PEER" -t 20 connect 127.0.0.1 "$PORT" expect:first "touch:$T/ready" "gate:$T/go" \
 		send:late 'expect:second [late]' eof >"$T/peer.out" 2>"$T/peer.err" &
 	PEER_PID=$!
 	wait_until [ -e "$T/ready" ]
 	local copy
-	copy=$(pgrep -P "$LISTENER")
+	copy=$(serving_copies "$LISTENER")
 	assert_equal "$(ps -o pgid= -p "$copy" | tr -d ' ')" "$copy"
 	assert_equal "$(ps -o pgid= -p "$LISTENER" | tr -d ' ')" "$LISTENER"
 	kill -INT -- "-$LISTENER"
@@ -169,7 +169,7 @@ cpu_ticks() {
 	PORT=$(free_port)
 	# fds 0, 1, 2 and the listening socket: no descriptor left for accept.
 	start_program -- prlimit --nofile=4:4 env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd \
-		SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" "$LEGACY" hello
+		SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" $(test_pool) "$LEGACY" hello
 	LISTENER=$PROG_PID
 	wait_listening "$PORT"
 	local client
@@ -206,7 +206,7 @@ cpu_ticks() {
 	# One process allowed to uid 65534: the listener itself; every fork fails.
 	start_program -- setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --nproc=1:1 \
 		env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd SOCKREDIR_HOST=127.0.0.1 \
-		SOCKREDIR_PORT="$PORT" "$LEGACY" hello
+		SOCKREDIR_PORT="$PORT" $(test_pool) "$LEGACY" hello
 	LISTENER=$PROG_PID
 	local i
 	for i in 1 2 3; do
@@ -232,11 +232,11 @@ cpu_ticks() {
 @test "1,000 sequential connections leave the listener's fds and children where they started" {
 	start_inetd -- "$LEGACY" hello
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:hello eof
-	wait_until count_is 0 children_of "$LISTENER"
+	wait_until idle "$LISTENER"
 	local fds_before
 	fds_before=$(ls "/proc/$LISTENER/fd" | wc -l)
 	"$PEER" -t 10 -n 1000 connect 127.0.0.1 "$PORT" expect:hello eof
-	wait_until count_is 0 children_of "$LISTENER"
+	wait_until idle "$LISTENER"
 	assert_equal "$(ls "/proc/$LISTENER/fd" | wc -l)" "$fds_before"
 	run ps -o stat= --ppid "$LISTENER"
 	refute_output --partial Z

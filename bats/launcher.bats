@@ -130,7 +130,7 @@ $try"
 	done
 	for option in -m, --mode= -h, --host= -p, --port= -b, --buffer= -t, --timeout= \
 		--linger= --debug --max= --max-per-peer= --session-timeout= --allow= --proxy \
-		--stderr= --library= --help --version; do
+		--stderr= --prefork= --library= --help --version; do
 		assert_output --partial " $option"
 	done
 	run "$LAUNCHER" --version
@@ -150,7 +150,7 @@ launcher_environment() {
 @test "a long option for every variable; values are passed on as given" {
 	run launcher_environment --mode=attach --host=::1 --port=echo --buffer=auto \
 		--timeout=2.5 --linger=0 --debug --max=7 --max-per-peer=2 \
-		--session-timeout=30 --allow=10.0.0.0/8,::1 --proxy --stderr=connection
+		--session-timeout=30 --allow=10.0.0.0/8,::1 --proxy --stderr=connection --prefork=4
 	assert_success
 	assert_output "SOCKREDIR_ALLOW=10.0.0.0/8,::1
 SOCKREDIR_BUFFER=auto
@@ -161,6 +161,7 @@ SOCKREDIR_MAX=7
 SOCKREDIR_MAX_PER_PEER=2
 SOCKREDIR_MODE=attach
 SOCKREDIR_PORT=echo
+SOCKREDIR_PREFORK=4
 SOCKREDIR_PROXY=1
 SOCKREDIR_SESSION_TIMEOUT=30
 SOCKREDIR_STDERR=connection

@@ -30,7 +30,7 @@ hold_client() {
 		wait "$pid" || fail "a held client failed"
 	done
 	# A slot freed for 127.0.0.1 serves it again.
-	wait_until count_is 0 children_of "$LISTENER"
+	wait_until idle "$LISTENER"
 	"$PEER" -t 10 -b 127.0.0.1 connect 127.0.0.1 "$PORT" expect:first send:z 'expect:second [z]' eof
 	stop_listener
 	run grep "^sockredir:" "$T/prog.err"

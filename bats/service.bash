@@ -23,6 +23,26 @@ children_of() {
 	pgrep -c -P "$1" || true
 }
 
+# serving_copies PID: the listener's children that hold a connection on fd 1
+# (a copy of the pool waiting for one holds the listener's stdout there).
+serving_copies() {
+	local child
+	for child in $(pgrep -P "$1"); do
+		[[ $(readlink "/proc/$child/fd/1" 2>/dev/null) == socket:* ]] && echo "$child"
+	done
+	return 0
+}
+
+copies_of() {
+	serving_copies "$1" | wc -l
+}
+
+# idle PID: every copy that served has been reaped, and the pool (POOL, see
+# start_shimmed) is full again.
+idle() {
+	count_is "${POOL:-0}" children_of "$1"
+}
+
 # require_tool COMMAND PACKAGE: skip, saying why, when a tool is missing.
 require_tool() {
 	command -v "$1" >/dev/null || skip "$1 is not installed (Debian package $2)"

@@ -26,7 +26,7 @@
 /* Long options without a short one. */
 enum {
 	OPT_LINGER = 256, OPT_DEBUG, OPT_MAX, OPT_ALLOW, OPT_MAX_PER_PEER,
-	OPT_SESSION_TIMEOUT, OPT_PROXY, OPT_STDERR, OPT_LIBRARY, OPT_HELP, OPT_VERSION,
+	OPT_SESSION_TIMEOUT, OPT_PROXY, OPT_STDERR, OPT_PREFORK, OPT_LIBRARY, OPT_HELP, OPT_VERSION,
 };
 
 static void
@@ -55,6 +55,7 @@ usage(void)
 	    "      --session-timeout=SECONDS\n"
 	    "                         SOCKREDIR_SESSION_TIMEOUT: inetd, a copy's time\n"
 	    "      --allow=LIST       SOCKREDIR_ALLOW: inetd, addresses or CIDR prefixes\n"
+	    "      --prefork=N        SOCKREDIR_PREFORK: inetd, copies kept waiting\n"
 	    "      --proxy            SOCKREDIR_PROXY=1: a PROXY protocol header first\n"
 	    "      --stderr=WHERE     SOCKREDIR_STDERR: keep (fd 2 stays) or connection\n"
 	    "      --library=PATH     the library to preload (also " ENV_LIBRARY ")\n"
@@ -173,6 +174,7 @@ main(int argc, char **argv)
 		{ "allow", required_argument, NULL, OPT_ALLOW },
 		{ "proxy", no_argument, NULL, OPT_PROXY },
 		{ "stderr", required_argument, NULL, OPT_STDERR },
+		{ "prefork", required_argument, NULL, OPT_PREFORK },
 		{ "library", required_argument, NULL, OPT_LIBRARY },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -200,6 +202,7 @@ main(int argc, char **argv)
 		case OPT_ALLOW: set(SOCKREDIR_ENV_ALLOW, optarg); break;
 		case OPT_PROXY: set(SOCKREDIR_ENV_PROXY, "1"); break;
 		case OPT_STDERR: set(SOCKREDIR_ENV_STDERR, optarg); break;
+		case OPT_PREFORK: set(SOCKREDIR_ENV_PREFORK, optarg); break;
 		case OPT_LIBRARY: given = optarg; break;
 		case OPT_HELP:
 			usage();

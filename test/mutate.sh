@@ -73,7 +73,7 @@ mutant "server: connects instead of listening" shim/config.c \
 	'{ "server", SOCKREDIR_SERVER },' '{ "server", SOCKREDIR_CLIENT },' \
 	errors.bats 'a server whose port is in use'
 mutant "inetd: the listener serves the first connection itself, no fork" shim/inetd.c \
-	'if ((child = fork()) == 0)' 'if ((child = 0) == 0)' \
+	$'if ((child = fork()) == 0)\n\t\t\treturn become_copy' $'if ((child = 0) == 0)\n\t\t\treturn become_copy' \
 	inetd.bats '^SIGINT stops the listener'
 mutant "fds 0 and 1 redirected close-on-exec: an exec'd program loses them" shim/stdio.c \
 	'} else if (dup2(stream, fd) == -1)' '} else if (dup3(stream, fd, O_CLOEXEC) == -1)' \
@@ -288,7 +288,7 @@ mutant "SIGINT kills the listener (no handler)" shim/inetd.c \
 	'stop_signals[] = { SIGTERM, SIGINT, SIGHUP };' 'stop_signals[] = { SIGTERM, SIGHUP, SIGHUP };' \
 	inetd.bats '^SIGINT stops the listener'
 mutant "SIGTERM: the listener exits before its children end" shim/inetd.c \
-	'if (l.stopping && l.ncopies == 0 && l.running == 0)' 'if (l.stopping)' \
+	'if (l.stopping && l.ncopies == 0 && l.running == 0 && l.nwaiting == 0)' 'if (l.stopping)' \
 	inetd.bats '^SIGTERM:'
 mutant "SIGHUP kills the listener (no handler)" shim/inetd.c \
 	'stop_signals[] = { SIGTERM, SIGINT, SIGHUP };' 'stop_signals[] = { SIGTERM, SIGINT, SIGINT };' \
@@ -331,7 +331,7 @@ mutant "UCSPI: UNIXREMOTEPID not set" shim/environ.c \
 	'PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||' '' \
 	environment.bats '^unix server'
 mutant "UCSPI: stale and forged names not forgotten" shim/environ.c \
-	$'\tforget_description();' $'\t(void)forget_description;' \
+	$'\tforget_description_except((unsigned)described);' $'\t(void)forget_description_except;' \
 	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
 mutant "UCSPI: a connection that cannot be described keeps the inherited names" shim/environ.c \
 	$'\tforget_description();\n\tif (proxied)' \
@@ -460,6 +460,31 @@ mutant "closed fds: attach reserves /dev/null too, a closed fd 0 reported as not
 	shim/sockredir.c $'if (config.mode != SOCKREDIR_ATTACH)\n\t\treserve_standard_fds();' \
 	'reserve_standard_fds();' \
 	closedfds.bats 'attach'
+# inetd's pool (SOCKREDIR_PREFORK); test/run-tests.sh also runs inetd.bats,
+# limits.bats, proxy.bats and activation.bats with one.
+mutant "PREFORK: no connection is handed to a waiting copy (fork at accept)" shim/inetd.c \
+	'for (size_t i = l->nwaiting; l->ready > 0 && i-- > 0;) {' \
+	'for (size_t i = l->nwaiting; 0 && i-- > 0;) {' \
+	prefork.bats '^PREFORK=3'
+mutant "PREFORK: a waiting copy whose channel closes runs main" shim/inetd.c \
+	'_exit(0);	/* the channel closed: no connection for this copy */' \
+	'return take_connection(l, channel, NULL);' \
+	prefork.bats '^no copy runs main'
+mutant "PREFORK: a waiting copy ignores a stop signal" shim/inetd.c \
+	$'if (stop_signal)\n\t\t\t_exit(0);\n\t\tif (ppoll(&ready' \
+	$'if (0)\n\t\t\t_exit(0);\n\t\tif (ppoll(&ready' \
+	prefork.bats '^no copy runs main'
+mutant "PREFORK: MAX does not count the waiting copies" shim/inetd.c \
+	'l->running + l->untracked + l->nwaiting < l->config->max_children' \
+	'l->running + l->untracked < l->config->max_children' \
+	prefork.bats '^MAX counts'
+mutant "PREFORK: a waiting copy keeps the listener's descriptors" shim/inetd.c \
+	$'leave_listener(l, -1);\n\tdo {' $'do {' \
+	prefork.bats 'same descriptors'
+mutant "PREFORK: any value up to 65535, whatever MAX" shim/config.c \
+	'sockredir_parse_decimal(value, 0, config->max_children, &max)' \
+	'sockredir_parse_decimal(value, 0, 65535, &max)' \
+	prefork.bats '^bad PREFORK'
 
 # ---------------------------------------------------------------- the run
 runs=1 keep=0 check_only=0 own_tests='' own_filter=''

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Runs the unit tests and the bats suites, all as TAP: against the plain
 # build, again with SOCKREDIR_BUFFER=auto as every test's default buffering,
+# the inetd tests again with a pool of pre-forked copies (SOCKREDIR_PREFORK),
 # against the build with AddressSanitizer and UBSan (whose runtime is
 # preloaded ahead of the shim), and a lane for each other platform
 # (test/lane.sh: arm64 under qemu-user, i386, x86_64 with musl).  A sanitizer report anywhere is a
@@ -41,6 +42,10 @@ echo "== integration tests again, with SOCKREDIR_BUFFER=auto wherever a test doe
 # program through start_shimmed: they would run the same tests again)
 SOCKREDIR_TEST_BUFFER=auto bats --tap $(ls bats/*.bats | grep -v -e /build -e /tools -e /bench \
     -e /packaging -e /license -e /readme -e /demo -e /launcher) | tap
+
+echo "== inetd tests again, with a pool of 4 waiting copies (SOCKREDIR_PREFORK) wherever a test does not choose"
+SOCKREDIR_TEST_PREFORK=4 bats --tap bats/inetd.bats bats/limits.bats bats/proxy.bats \
+    bats/activation.bats | tap
 
 echo "== unit tests under ASan and UBSan"
 ASAN_OPTIONS="log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
