@@ -6,21 +6,6 @@
 
 load service
 
-# start_tcpserver VAR=VALUE... -- PROGRAM ARG...: ucspi-tcp's tcpserver on a
-# free loopback port (PORT), running the program in attach mode for each
-# connection; LD_PRELOAD is given to the program alone.
-start_tcpserver() {
-	require_tool tcpserver ucspi-tcp
-	local vars=()
-	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
-	shift
-	PORT=$(free_port)
-	start_program -- tcpserver -R -H 127.0.0.1 "$PORT" env LD_PRELOAD="$SHIM" \
-		SOCKREDIR_MODE=attach "${vars[@]}" "$@"
-	LISTENER=$PROG_PID
-	wait_listening "$PORT"
-}
-
 # start_socket_activate VAR=VALUE... -- PROGRAM ARG...: systemd's
 # Accept=yes, as systemd-socket-activate --inetd does it, on PORT.
 start_socket_activate() {

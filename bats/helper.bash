@@ -165,10 +165,11 @@ start_shimmed() {
 }
 
 # test_pool: SOCKREDIR_PREFORK=N for a listener a test starts by other means
-# (setsid, prlimit, systemd-socket-activate), or nothing; sets POOL.
+# (setsid, prlimit, systemd-socket-activate), or nothing.  Callers take it
+# with $(test_pool), a subshell: it sets no POOL of theirs.
 test_pool() {
-	POOL=${SOCKREDIR_TEST_PREFORK:-0}
-	[[ $POOL -gt 0 ]] && echo "SOCKREDIR_PREFORK=$POOL"
+	local pool=${SOCKREDIR_TEST_PREFORK:-0}
+	[[ $pool -gt 0 ]] && echo "SOCKREDIR_PREFORK=$pool"
 	return 0
 }
 

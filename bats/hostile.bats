@@ -9,10 +9,10 @@ load service
 
 IDLE="$ROOT/test/idle.py"
 
-# idle COUNT ADDRESSES: COUNT connections that never send a byte, from
+# idle_clients COUNT ADDRESSES: COUNT connections that never send a byte, from
 # 127.0.0.2 ... (ADDRESSES of them, in turn); returns once all are connected
 # ($T/idle.ready); they stay until $T/idle.go exists or all were closed.
-idle() {
+idle_clients() {
 	wait_listening "$PORT"
 	"$PYTHON" "$IDLE" "$PORT" "$1" "$2" "$T/idle.ready" "$T/idle.go" 60 >"$T/idle.out" &
 	IDLER=$!
@@ -28,7 +28,7 @@ HEADER='sendraw:PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n'
 
 @test "inetd PROXY: 200 connections that never send a header do not hold up a client that sends one; the oldest give way, one line each" {
 	start_inetd SOCKREDIR_PROXY=1 -- "$LEGACY" hello
-	idle 200 1
+	idle_clients 200 1
 	"$PEER" -t 30 connect 127.0.0.1 "$PORT" "$HEADER" expect:hello eof
 	# Served through the crowd, not once headers began to expire after 5 s.
 	run grep -c "within 5 seconds" "$T/prog.err"
@@ -43,7 +43,7 @@ HEADER='sendraw:PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n'
 
 @test "inetd PROXY with ALLOW naming the balancer: silent connections from elsewhere are refused at accept and never wait for a header" {
 	start_inetd SOCKREDIR_PROXY=1 SOCKREDIR_ALLOW=127.0.0.1 -- "$LEGACY" hello
-	idle 200 50
+	idle_clients 200 50
 	wait_until count_is 200 grep -c "not in SOCKREDIR_ALLOW" "$T/prog.err"
 	run cat "$T/idle.out"
 	assert_output "closed 200 of 200"
@@ -67,12 +67,7 @@ HEADER='sendraw:PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n'
 	"$PEER" -t 20 connect 127.0.0.1 "$PORT" "dribble:20:${v2}y\n" 'expect:192.0.2.1 56324 [y]' eof
 	wait_prog
 	assert_equal "$PROG_STATUS" 0
-	require_tool tcpserver ucspi-tcp
-	PORT=$(free_port)
-	start_program -- tcpserver -H -R 127.0.0.1 "$PORT" env LD_PRELOAD="$SHIM" \
-		SOCKREDIR_MODE=attach SOCKREDIR_PROXY=1 sh -c "$program"
-	LISTENER=$PROG_PID
-	wait_listening "$PORT"
+	start_tcpserver SOCKREDIR_PROXY=1 -- sh -c "$program"
 	"$PEER" -t 20 connect 127.0.0.1 "$PORT" "dribble:20:${v1}z\n" 'expect:192.0.2.1 56324 [z]' eof
 	kill -TERM "$LISTENER"
 	wait_prog
@@ -90,6 +85,7 @@ block = socket.inet_aton("192.0.2.1") + socket.inet_aton("192.0.2.2") + struct.p
 v2 = b"\r\n\r\n\x00\r\nQUIT\n\x21\x11" + struct.pack("!H", len(block)) + block
 for header in (b"PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\n", v2):
     s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(20)
     s.sendall(header + garbage)
     s.shutdown(socket.SHUT_WR)
     got = b""
@@ -108,7 +104,7 @@ PY
 
 @test "MAX_PER_PEER=4: 300 idle connections from one address hold 4 copies, the other 296 are refused at once, another address is served" {
 	start_inetd SOCKREDIR_MAX_PER_PEER=4 -- "$LEGACY" hold
-	idle 300 1
+	idle_clients 300 1
 	wait_until count_is 296 grep -c "MAX_PER_PEER=4 copies already running" "$T/prog.err"
 	assert_equal "$(children_of "$LISTENER")" 4
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" expect:first send:x 'expect:second [x]' eof
@@ -120,7 +116,7 @@ PY
 
 @test "300 idle connections from 100 addresses fill MAX; SESSION_TIMEOUT frees the slots, every one ends, and a client queued behind them is served" {
 	start_inetd SOCKREDIR_MAX=60 SOCKREDIR_MAX_PER_PEER=4 SOCKREDIR_SESSION_TIMEOUT=1 -- "$LEGACY" hold
-	idle 300 100
+	idle_clients 300 100
 	wait_until count_is 60 children_of "$LISTENER"
 	# In the backlog behind the 240 others; each round of 60 lasts 1 s.
 	"$PEER" -t 60 connect 127.0.0.1 "$PORT" expect:first send:x 'expect:second [x]' eof

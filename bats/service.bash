@@ -43,6 +43,15 @@ idle() {
 	count_is "${POOL:-0}" children_of "$1"
 }
 
+# client_ignores VAR=VALUE...: a client-mode program given these (bad)
+# values still converses: a variable that does not apply is not validated.
+client_ignores() {
+	start_peer 127.0.0.1 expect:hello eof
+	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
+		"$@" -- "$LEGACY" hello
+	wait_both
+}
+
 # require_tool COMMAND PACKAGE: skip, saying why, when a tool is missing.
 require_tool() {
 	command -v "$1" >/dev/null || skip "$1 is not installed (Debian package $2)"
@@ -60,6 +69,26 @@ stop_listener() {
 	kill -TERM "$LISTENER"
 	wait_prog
 	assert_equal "$PROG_STATUS" 0
+}
+
+# start_tcpserver VAR=VALUE... -- PROGRAM ARG...: ucspi-tcp's tcpserver on a
+# free loopback port (PORT), running the program in attach mode for each
+# connection; LD_PRELOAD is given to the program alone.
+start_tcpserver() {
+	require_tool tcpserver ucspi-tcp
+	local vars=()
+	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	shift
+	PORT=$(free_port)
+	start_program -- tcpserver -R -H 127.0.0.1 "$PORT" env LD_PRELOAD="$SHIM" \
+		SOCKREDIR_MODE=attach "${vars[@]}" "$@"
+	LISTENER=$PROG_PID
+	wait_listening "$PORT"
+}
+
+# not_alive PID: gone, or a zombie (for wait_until).
+not_alive() {
+	! alive "$1"
 }
 
 # socket_inode PID FD: "socket:[N]" of a process's descriptor.

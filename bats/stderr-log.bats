@@ -9,22 +9,38 @@
 load service
 
 # A FIFO for fd 2, held open for reading by fd LOG (bats' own) so that the
-# program can open it; close LOG to leave the pipe without a reader.
+# program can open it; close LOG to leave the pipe without a reader.  Its
+# capacity is 64 KiB whatever the page size, so that about 600 lines fill it.
 log_fifo() {
 	rm -f "$T/log"
 	mkfifo "$T/log"
 	exec {LOG}<>"$T/log"
+	"$PYTHON" -c 'import fcntl, sys; fcntl.fcntl(int(sys.argv[1]), fcntl.F_SETPIPE_SZ, 65536)' "$LOG"
 	PROG_STDERR=$T/log
 }
 
-# The masks of grep's own signals, run as start_program runs the program.
-signal_masks() {
-	grep -E '^Sig(Blk|Ign):' /proc/self/status
+# SIGPIPE_DEFAULT PROGRAM ARG...: runs it with SIGPIPE at its default, so a
+# test of SIGPIPE does not depend on what the suite was started with (an
+# ignored signal is inherited, and bash cannot undo it).
+SIGPIPE_DEFAULT=("$PYTHON" -c 'import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])')
+
+# start_inetd_sigpipe_default VAR=VALUE... -- PROGRAM ARG...: start_inetd,
+# SIGPIPE at its default (LD_PRELOAD on the program alone, as ever).
+start_inetd_sigpipe_default() {
+	local vars=()
+	while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	shift
+	PORT=$(free_port)
+	start_program -- "${SIGPIPE_DEFAULT[@]}" env LD_PRELOAD="$SHIM" SOCKREDIR_MODE=inetd \
+		SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" "${vars[@]}" "$@"
+	LISTENER=$PROG_PID
 }
 
 @test "an inetd listener whose stderr pipe lost its reader refuses, serves and stops; copies keep the program's SIGPIPE" {
 	log_fifo
-	start_inetd SOCKREDIR_ALLOW=127.0.0.1 SOCKREDIR_DEBUG=1 -- sed -u 's/^/got:/'
+	start_inetd_sigpipe_default SOCKREDIR_ALLOW=127.0.0.1 SOCKREDIR_DEBUG=1 -- sed -u 's/^/got:/'
 	# The listener has written to the pipe once: its reader goes only then.
 	read -r -t 10 -u "$LOG" line
 	assert_regex "$line" '^sockredir: inetd: listening on 127\.0\.0\.1 port '
@@ -36,12 +52,12 @@ signal_masks() {
 	stop_listener
 
 	# A copy's signal dispositions and mask are those the program started with.
-	PROG_STDERR= start_program -- grep -E '^Sig(Blk|Ign):' /proc/self/status
+	PROG_STDERR= start_program -- "${SIGPIPE_DEFAULT[@]}" grep -E '^Sig(Blk|Ign):' /proc/self/status
 	wait_prog
 	plain=$(cat "$T/prog.out")
 	[[ $plain == *SigIgn* ]]
 	log_fifo
-	start_inetd SOCKREDIR_ALLOW=127.0.0.1 -- grep -E '^Sig(Blk|Ign):' /proc/self/status
+	start_inetd_sigpipe_default SOCKREDIR_ALLOW=127.0.0.1 -- grep -E '^Sig(Blk|Ign):' /proc/self/status
 	wait_listening "$PORT"
 	exec {LOG}<&-
 	"$PEER" -t 10 -b 127.0.0.2 connect 127.0.0.1 "$PORT" eof
@@ -83,10 +99,6 @@ signal_masks() {
 	exec {LOG}<&-
 }
 
-not_alive() {
-	! alive "$1"
-}
-
 # DEAD_STDERR PROGRAM ARG...: runs it with fd 2 a pipe whose reader has
 # gone before it started, and SIGPIPE at its default (Python's own is ignore).
 DEAD_STDERR=("$PYTHON" -c 'import os, signal, sys
@@ -100,7 +112,14 @@ os.execvp(sys.argv[1], sys.argv[1:])')
 # A FIFO for fd 2 that is full and never read: a blocking write would wait forever.
 full_fifo() {
 	log_fifo
-	head -c 65536 /dev/zero >&"$LOG"
+	"$PYTHON" -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
+for size in 4096, 1:	# then the last bytes of a page
+    try:
+        while True:
+            os.write(fd, b"x" * size)
+    except BlockingIOError:
+        pass' "$T/log"
 }
 
 @test "before main, a stderr pipe without a reader is no SIGPIPE: server and attach with DEBUG serve, bad values and refusals keep their codes" {

@@ -110,7 +110,7 @@ hello"
 	assert_file_equals "$T/child.err" "legacy main ran"
 }
 
-@test "STDERR=connection: fd 2 is the connection in out, client, server, an inetd copy and attach" {
+@test "STDERR=connection: fd 2 is the connection in out, client, server and an inetd copy" {
 	start_peer 127.0.0.1 'expect:fds: 0 1 2:conn 100:cloexec:conn' \
 		'expect:fds: 0 1 2:conn 100:cloexec:conn' eof
 	start_shimmed SOCKREDIR_MODE=out SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \
@@ -133,11 +133,7 @@ hello"
 }
 
 @test "STDERR=connection: attach (tcpserver) puts fd 2 on the connection too" {
-	require_tool tcpserver ucspi-tcp
-	PORT=$(free_port)
-	start_program -- tcpserver -R -H 127.0.0.1 "$PORT" env LD_PRELOAD="$SHIM" \
-		SOCKREDIR_MODE=attach SOCKREDIR_STDERR=connection "$LEGACY" interleave
-	wait_listening "$PORT"
+	start_tcpserver SOCKREDIR_STDERR=connection -- "$LEGACY" interleave
 	"$PEER" -t 10 connect 127.0.0.1 "$PORT" raw >"$T/copy.out"
 	kill -TERM "$PROG_PID"
 	wait_prog

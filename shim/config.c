@@ -256,13 +256,14 @@ parse_inetd(struct sockredir_config *config, sockredir_getenv_fn getenv_fn,
 	}
 	/* At most MAX copies at once, waiting ones included. */
 	if ((value = lookup(getenv_fn, SOCKREDIR_ENV_PREFORK)) != NULL) {
-		char reason[80];
+		if (sockredir_parse_decimal(value, 0, config->max_children, &max) != 0) {
+			char reason[80];
 
-		snprintf(reason, sizeof(reason),
-		    "not a number of waiting copies from 0 to %s (%u)",
-		    SOCKREDIR_ENV_MAX, config->max_children);
-		if (sockredir_parse_decimal(value, 0, config->max_children, &max) != 0)
+			snprintf(reason, sizeof(reason),
+			    "not a number of waiting copies from 0 to %s (%u)",
+			    SOCKREDIR_ENV_MAX, config->max_children);
 			return bad_value(why, whylen, SOCKREDIR_ENV_PREFORK, value, reason);
+		}
 		config->prefork = (unsigned)max;
 	}
 	/* Per peer address: a unix: host has none, so it is ignored there. */

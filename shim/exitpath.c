@@ -6,8 +6,9 @@
  * side (the peer reads EOF), discard what the peer still sends until it
  * closes or the linger time passes, and only then close.
  *
- * It must work however the program ends and whatever it did with fds 0, 1
- * (and 2, when SOCKREDIR_STDERR=connection put the connection there) first: GNU coreutils close both in an exit handler of their own, which
+ * It must work however the program ends and whatever it did with fds 0 and
+ * 1 (and 2, when SOCKREDIR_STDERR=connection put the connection there)
+ * first: GNU coreutils close both in an exit handler of their own, which
  * runs before ours; dd and Tcl close them; dash ends with _exit, which runs
  * no handler.  So the shim keeps a private, close-on-exec duplicate of the
  * connection (the exit descriptor), which the program cannot close by
@@ -125,10 +126,6 @@ move_exit_fd(void)
 }
 
 /*
- * Called in the process that owns the conversation with a descriptor of it;
- * again after each exec by the same process, which gets its own duplicate.
- */
-/*
  * The handlers, once per process image.  An inetd listener registers them
  * before it forks, so that no copy allocates for them on its connection's
  * time; they do nothing in a process that has no exit descriptor.
@@ -146,6 +143,10 @@ register_exit_path(void)
 	return atexit(end_conversation_at_exit);
 }
 
+/*
+ * Called in the process that owns the conversation with a descriptor of it;
+ * again after each exec by the same process, which gets its own duplicate.
+ */
 int
 install_exit_path(const struct stream_id *id, int stream, long linger_ms)
 {

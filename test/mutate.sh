@@ -334,8 +334,8 @@ mutant "UCSPI: stale and forged names not forgotten" shim/environ.c \
 	$'\tforget_description_except((unsigned)described);' $'\t(void)forget_description_except;' \
 	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
 mutant "UCSPI: a connection that cannot be described keeps the inherited names" shim/environ.c \
-	$'\tforget_description();\n\tif (proxied)' \
-	$'\tif (getpeername(stream, (struct sockaddr *)&local, &locallen) == 0)\n\t\tforget_description();\n\tlocallen = sizeof(local);\n\tif (proxied)' \
+	$'\tforget_description_except((unsigned)described);' \
+	$'\tif (described != 0)\n\t\tforget_description_except((unsigned)described);' \
 	edges.bats 'copy whose connection was reset before it was described'
 mutant "a relative LD_PRELOAD entry is left relative" shim/environ.c \
 	'if (make_preload_absolute() == -1)' 'if (0)' \
