@@ -32,7 +32,11 @@ BSD_CFLAGS :=
 BSD_LIBS   :=
 else
 BSD_CFLAGS := -DSOCKREDIR_LIBBSD $(shell $(PKG_CONFIG) --cflags libbsd 2>/dev/null)
-BSD_LIBS   := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null || echo -lbsd)
+# Linked in from libbsd.a (libbsd-dev ships it, built as PIC): the two
+# functions are a few hundred bytes, while the shared libbsd and the libmd
+# it loads are 10 mappings that every inetd copy's fork duplicates and 4-5
+# page faults a copy (docs/benchmarks.md).
+BSD_LIBS   := -Wl,--push-state,-Bstatic -lbsd -Wl,--pop-state
 endif
 SAN     ?=
 # Hardening by default, before the user's flags so that theirs win;
@@ -91,7 +95,7 @@ all: $(LIB) $(LAUNCHER)
 
 # Every object is rebuilt when the flags change (the tests check the flags).
 $(B)/flags: FORCE | $(B)/obj
-	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)' >$@.new
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(BSD_LIBS) $(LDLIBS)' >$@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 $(B)/obj/%.o: shim/%.c $(B)/flags | $(B)/obj

@@ -24,13 +24,18 @@ load hardening
 	assert_output ""
 }
 
-@test "the library is built with libbsd and needs nothing but libbsd and libc" {
+@test "the library needs nothing but the libc at run time: libbsd's strlcpy is linked in" {
 	skip_if_sanitized	# the sanitized build needs its runtimes too
 	run objdump -p "$LIB"
 	assert_success
 	run sh -c "objdump -p '$LIB' | awk '/NEEDED/ {print \$2}' | sort"
-	assert_output "libbsd.so.0
-libc.so.6"
+	assert_output "libc.so.6"
+	# the library calls strlcpy (the host and the Unix path), and takes it
+	# from no shared object
+	run nm "$LIB"
+	assert_line --regexp ' t strlcpy$'
+	run nm -D --undefined-only "$LIB"
+	refute_line --partial strlcpy
 }
 
 @test "make install honours PREFIX and DESTDIR, and installs the public header as sockredir.h" {

@@ -63,8 +63,9 @@ setup() {
 		./usr/share/doc/sockredir/copyright; do
 		assert_line --regexp " $path\$"
 	done
+	# libbsd is linked in (libbsd-dev builds it), so the package needs only the libc
 	run dpkg-deb -f "$DEB" Depends
-	assert_output --partial libbsd0
+	assert_output --regexp '^libc6 \(>= [0-9.]+\)$'
 }
 
 @test "the extracted launcher finds the extracted library and converses with a peer" {
