@@ -43,13 +43,14 @@ fd_is_stream(int fd, const struct stream_id *id)
 }
 
 static char stream_slot[sizeof(SOCKREDIR_ENV_STREAM) + 64];
+static int stream_slot_in_environ;	/* see prepare_copy_environment */
 
 int
 mark_stream(const struct stream_id *id)
 {
 	snprintf(stream_slot, sizeof(stream_slot), "%s=%jd:%ju:%ju", SOCKREDIR_ENV_STREAM,
 	    (intmax_t)id->pid, (uintmax_t)id->dev, (uintmax_t)id->ino);
-	return putenv(stream_slot);
+	return stream_slot_in_environ ? 0 : putenv(stream_slot);
 }
 
 int
@@ -119,11 +120,49 @@ SLOT(unix_pid_slot, sizeof("UNIXREMOTEPID=") + 24);
 SLOT(unix_euid_slot, sizeof("UNIXREMOTEEUID=") + 24);
 SLOT(unix_egid_slot, sizeof("UNIXREMOTEEGID=") + 24);
 
+/* Every name of the description, so none is ever inherited stale or forged. */
+static const char *const description_names[] = {
+	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
+	"TCPLOCALHOST", "TCPREMOTEHOST", "TCPREMOTEINFO",
+	"UNIXLOCALPATH", "UNIXREMOTEPID", "UNIXREMOTEEUID", "UNIXREMOTEEGID",
+};
+#define N_NAMES (sizeof(description_names) / sizeof(*description_names))
+
+/* Which of description_names a connection's description sets. */
+#define TCP_NAMES	0x01fu	/* PROTO and TCP{LOCAL,REMOTE}{IP,PORT} */
+#define UNIX_NAMES	0xf01u	/* PROTO and UNIX* */
+#define UNIX_PATHLESS	0xe01u	/* a client's socket has no path */
+
+/*
+ * Which names the environment may hold (any, until the inetd listener
+ * removes those it does not prepare), and which of them are held by our
+ * own slot: the entry is the slot itself, so writing the slot is enough.
+ */
+static unsigned names_present = (1u << N_NAMES) - 1;
+static unsigned names_in_slots;
+
+static unsigned
+name_bit(const char *name)
+{
+	for (size_t i = 0; i < N_NAMES; i++)
+		if (strcmp(description_names[i], name) == 0)
+			return 1u << i;
+	return 0;
+}
+
 static int
 put(char *slot, size_t size, const char *name, const char *value)
 {
+	unsigned bit = name_bit(name);
+
 	snprintf(slot, size, "%s=%s", name, value);
-	return putenv(slot);
+	if (names_in_slots & bit)
+		return 0;
+	if (putenv(slot) != 0)
+		return -1;
+	names_present |= bit;
+	names_in_slots |= bit;
+	return 0;
 }
 
 static int
@@ -138,30 +177,24 @@ put_number(char *slot, size_t size, const char *name, uintmax_t value)
 #define PUT(slot, name, value) put(slot, sizeof(slot), name, value)
 #define PUT_NUMBER(slot, name, value) put_number(slot, sizeof(slot), name, value)
 
-/* Every name of the description, so none is ever inherited stale or forged. */
-static const char *const description_names[] = {
-	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
-	"TCPLOCALHOST", "TCPREMOTEHOST", "TCPREMOTEINFO",
-	"UNIXLOCALPATH", "UNIXREMOTEPID", "UNIXREMOTEEUID", "UNIXREMOTEEGID",
-};
-
-/* Which of description_names a connection's description sets. */
-#define TCP_NAMES	0x01fu	/* PROTO and TCP{LOCAL,REMOTE}{IP,PORT} */
-#define UNIX_NAMES	0xf01u	/* PROTO and UNIX* */
-#define UNIX_PATHLESS	0xe01u	/* a client's socket has no path */
-
 /*
- * The names not set are removed after the others are put: putenv of a name
- * already there replaces its entry in place, so that a copy whose listener
- * prepared the names (prepare_copy_environment) neither grows environ nor
- * touches the heap.
+ * The names not set are removed after the others are put, so that a copy
+ * whose listener prepared the names (prepare_copy_environment) neither
+ * grows environ nor touches the heap.  Each putenv and unsetenv walks the
+ * whole environment: only the names that may be there are removed.
  */
 static void
 forget_description_except(unsigned kept)
 {
-	for (size_t i = 0; i < sizeof(description_names) / sizeof(*description_names); i++)
-		if (!(kept & (1u << i)))
+	for (size_t i = 0; i < N_NAMES; i++) {
+		unsigned bit = 1u << i;
+
+		if ((names_present & bit) && !(kept & bit)) {
 			unsetenv(description_names[i]);
+			names_present &= ~bit;
+			names_in_slots &= ~bit;
+		}
+	}
 }
 
 /*
@@ -211,18 +244,25 @@ put_tcp(const struct sockaddr *local, const struct sockaddr *remote)
 /*
  * inetd: in the listener, before it forks.  The names each copy sets, with
  * empty values for now (the listener never runs main, and a copy sets or
- * removes every one of them before main): a copy's putenv then replaces
- * entries in place, where adding a name would realloc environ in every
- * copy.  TCP's names: a unix: copy removes them, as it removes inherited ones.
+ * removes every one of them before main): their entries are then our slots
+ * in every copy, which writes a slot where adding a name would realloc
+ * environ and walk it.  TCP's names: a unix: copy removes them, as it
+ * removes inherited ones.  The other names are removed here, once, so that
+ * no copy looks for them.
  */
 int
 prepare_copy_environment(void)
 {
-	return putenv(strcpy(stream_slot, SOCKREDIR_ENV_STREAM "=")) != 0 ||
-	    PUT(proto_slot, "PROTO", "") != 0 || PUT(local_ip_slot, "TCPLOCALIP", "") != 0 ||
+	if (putenv(strcpy(stream_slot, SOCKREDIR_ENV_STREAM "=")) != 0)
+		return -1;
+	stream_slot_in_environ = 1;
+	if (PUT(proto_slot, "PROTO", "") != 0 || PUT(local_ip_slot, "TCPLOCALIP", "") != 0 ||
 	    PUT(local_port_slot, "TCPLOCALPORT", "") != 0 ||
 	    PUT(remote_ip_slot, "TCPREMOTEIP", "") != 0 ||
-	    PUT(remote_port_slot, "TCPREMOTEPORT", "") != 0 ? -1 : 0;
+	    PUT(remote_port_slot, "TCPREMOTEPORT", "") != 0)
+		return -1;
+	forget_description_except(TCP_NAMES);
+	return 0;
 }
 
 static int

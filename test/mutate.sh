@@ -333,6 +333,9 @@ mutant "UCSPI: UNIXREMOTEPID not set" shim/environ.c \
 mutant "UCSPI: stale and forged names not forgotten" shim/environ.c \
 	$'\tforget_description_except((unsigned)described);' $'\t(void)forget_description_except;' \
 	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
+mutant "UCSPI: an inherited name taken for one of our slots, its forged value kept" shim/environ.c \
+	'if (names_in_slots & bit)' 'if (names_present & bit)' \
+	edges.bats '^forged and stale description variables are replaced or removed in every TCP'
 mutant "UCSPI: a connection that cannot be described keeps the inherited names" shim/environ.c \
 	$'\tforget_description_except((unsigned)described);' \
 	$'\tif (described != 0)\n\t\tforget_description_except((unsigned)described);' \
