@@ -209,14 +209,34 @@ autoflush_unlocked_output(void)
 	pthread_mutex_unlock(&idle_lock);
 }
 
+/*
+ * What was pending after the program's last output.  Less pending after this
+ * output means stdio sent its full buffer in between: the oldest byte now
+ * pending is this output's, and the idle flush counts from now.  Else output
+ * that keeps filling the buffer would be flushed by the thread every
+ * IDLE_FLUSH_MS, contending for stdout's lock (bulk output took 1.4x the
+ * time of full buffering).
+ */
+static atomic_size_t pending_after_output;
+
 /* After the program wrote to stdout: arm the idle flush if that is new. */
 void
 autoflush_after_output(void)
 {
-	if (atomic_load_explicit(&pending_since_ns, memory_order_relaxed) != 0 ||
-	    atomic_load_explicit(&unlocked_stdio, memory_order_relaxed) ||
-	    pending_bytes() == 0)
+	size_t pending, before;
+
+	if (atomic_load_explicit(&unlocked_stdio, memory_order_relaxed))
 		return;
+	pending = pending_bytes();
+	before = atomic_load_explicit(&pending_after_output, memory_order_relaxed);
+	atomic_store_explicit(&pending_after_output, pending, memory_order_relaxed);
+	if (pending == 0)
+		return;
+	if (atomic_load_explicit(&pending_since_ns, memory_order_relaxed) != 0) {
+		if (pending < before)
+			atomic_store(&pending_since_ns, now_ns());
+		return;
+	}
 	atomic_store(&pending_since_ns, now_ns());
 	if (flusher_started && !atomic_load(&flusher_asleep))
 		return;		/* it is watching, and will see this */

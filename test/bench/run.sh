@@ -327,6 +327,10 @@ ncat --exec stdbuf -oL	ncat	ncat $HOST \$PORT --exec '$STDBUF -oL $LEGACY bulk $
 EOF
 }
 
+# LD_BIND_NOW=1: the dynamic linker binds every symbol at start, in the
+# listener, where a copy would bind lazily what only it reaches (libc's own
+# _dl_audit_preinit after the constructor, and whatever main calls first in a
+# program not linked with -z now).
 inetd_variants() {
 	cat <<EOF
 floor: forking C server	-	$FLOOR forkserver $HOST \$PORT
@@ -335,6 +339,7 @@ sockredir inetd	-	$shim_env SOCKREDIR_MODE=inetd $LEGACY once
 sockredir inetd BUFFER=auto	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_BUFFER=auto $LEGACY once
 sockredir inetd PREFORK=$PREFORK	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_PREFORK=$PREFORK $LEGACY once
 sockredir inetd BUFFER=auto PREFORK=$PREFORK	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_BUFFER=auto SOCKREDIR_PREFORK=$PREFORK $LEGACY once
+sockredir inetd, program started with LD_BIND_NOW=1	-	env LD_BIND_NOW=1 $shim_env SOCKREDIR_MODE=inetd $LEGACY once
 sockredir inetd, DEBUG=1 service log	-	$shim_env SOCKREDIR_MODE=inetd SOCKREDIR_DEBUG=1 $LEGACY once
 sockredir inetd x2 behind HAProxy	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 0 $LEGACY once
 sockredir inetd x2 PROXY=1 behind HAProxy send-proxy-v2	haproxy	$ROOT/test/bench/behind-haproxy.sh \$PORT 1 $LEGACY once
