@@ -157,6 +157,22 @@ five"
 	(( worst < 500 )) || fail "a line took ${worst} ms"
 }
 
+# A line every 5 ms never waits 10 ms with none after it, and 300 of them
+# (7 KiB) fill stdout's buffer once in about 850 ms: the idle flush counts
+# from the oldest byte pending, not from the newest output, so each line
+# still leaves within about 10 ms.  Counted from the newest, a line would wait
+# for the full buffer, 400 ms on average; the bound on the median is 200 ms.
+@test "auto: a line every 5 ms, reading nothing: the idle flush counts from the oldest byte pending (median delay under 200 ms)" {
+	auto_client stamps -- "$LEGACY" ticks 300 5
+	run cat "$T/peer.out"
+	assert_equal "${#lines[@]}" 300
+	local median
+	median=$(for line in "${lines[@]}"; do awk '{printf "%d\n", $5 - $3}' <<<"$line"; done |
+		sort -n | sed -n 150p)
+	echo "median delay ${median} ms" >&3
+	(( median < 200 )) || fail "the median line took ${median} ms"
+}
+
 @test "auto: with nothing pending the idle flusher sleeps: no wake-ups while the program waits" {
 	start_peer 127.0.0.1 expect:ready gate:"$T/go" send:done eof
 	start_shimmed SOCKREDIR_MODE=client SOCKREDIR_HOST=127.0.0.1 SOCKREDIR_PORT="$PORT" \

@@ -42,8 +42,8 @@
  *               (which no wrapper sees, as no libc-internal call is seen),
  *               print "second [LINE]"
  *   threads     4 threads print "thread T line N" 10,000 times each
- *   ticks N     compute (no system call) for 100 ms, then print "tick I MS"
- *               with MS the monotonic clock in ms; N times
+ *   ticks N [P] compute (no system call) for P ms (100), then print
+ *               "tick I MS" with MS the monotonic clock in ms; N times
  *   trickle N   print N lines of 64 bytes, 100 us of computing apart, and exit
  *   unlocked    fputs_unlocked "tick MS" (MS as for ticks), compute 300 ms, exit
  *   sleepy      print "first", then sleep 1 s
@@ -378,8 +378,10 @@ main(int argc, char **argv)
 		for (int i = 0; i < 4; i++)
 			pthread_join(thread[i], NULL);
 	} else if (strcmp(role, "ticks") == 0 && argc > 2) {
+		double period = argc > 3 ? atof(argv[3]) : 100;
+
 		for (int i = 1; i <= atoi(argv[2]); i++) {
-			double until = monotonic_ms() + 100;
+			double until = monotonic_ms() + period;
 
 			while (monotonic_ms() < until)
 				;

@@ -110,6 +110,9 @@ mutant "auto: stdout line buffered, a reply of two lines in two sends" shim/auto
 mutant "auto: the idle flush waits 1 s, not 10 ms" shim/autoflush.c \
 	'due = since + IDLE_FLUSH_MS * 1000000LL;' 'due = since + 1000 * 1000000LL;' \
 	auto.bats 'computes and prints every 100 ms'
+mutant "auto: the idle flush counts from the newest output, not the oldest byte pending" shim/autoflush.c \
+	'if (pending < before)' 'if (pending != 0)' \
+	auto.bats 'counts from the oldest byte pending'
 mutant "auto: _exit loses what stdout holds" shim/interpose.c \
 	$'autoflush_stop();\n\t\tautoflush_now();' 'autoflush_stop();' \
 	auto.bats '^auto: a line before _exit is sent'
