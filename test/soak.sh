@@ -5,9 +5,9 @@
 # by chance.  Not part of make test.
 #
 #   SOAK_RUNS=N     runs (10)
-#   SOAK_LOADED=K   of which K with the machine loaded (3 by default, at
-#                   least 3 of 10: a third of SOAK_RUNS, rounded up),
-#                   spread over the runs (every third one first)
+#   SOAK_LOADED=K   of which K with the machine loaded (by default a third
+#                   of SOAK_RUNS, rounded up: 4 of 10), spread over the
+#                   runs (every third one, then the last ones)
 #   SOAK_LOAD=CMD   the load, started before a loaded run and ended (its PID
 #                   signalled) after it: "stress-ng --cpu N" with N the
 #                   number of CPUs when stress-ng is installed (Debian
