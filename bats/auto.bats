@@ -167,8 +167,8 @@ five"
 	run cat "$T/peer.out"
 	assert_equal "${#lines[@]}" 300
 	local median
-	median=$(for line in "${lines[@]}"; do awk '{printf "%d\n", $5 - $3}' <<<"$line"; done |
-		sort -n | sed -n 150p)
+	# "tick I PRINTED @ ARRIVED", both on the monotonic clock in ms
+	median=$(awk '{printf "%d\n", $5 - $3}' "$T/peer.out" | sort -n | sed -n 150p)
 	echo "median delay ${median} ms" >&3
 	(( median < 200 )) || fail "the median line took ${median} ms"
 }

@@ -214,8 +214,7 @@ autoflush_unlocked_output(void)
  * output means stdio sent its full buffer in between: the oldest byte now
  * pending is this output's, and the idle flush counts from now.  Else output
  * that keeps filling the buffer would be flushed by the thread every
- * IDLE_FLUSH_MS, contending for stdout's lock (bulk output took 1.4x the
- * time of full buffering).
+ * IDLE_FLUSH_MS, which finds stdout's lock held and retries every 1 ms.
  */
 static atomic_size_t pending_after_output;
 

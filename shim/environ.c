@@ -121,17 +121,29 @@ SLOT(unix_euid_slot, sizeof("UNIXREMOTEEUID=") + 24);
 SLOT(unix_egid_slot, sizeof("UNIXREMOTEEGID=") + 24);
 
 /* Every name of the description, so none is ever inherited stale or forged. */
-static const char *const description_names[] = {
-	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
-	"TCPLOCALHOST", "TCPREMOTEHOST", "TCPREMOTEINFO",
-	"UNIXLOCALPATH", "UNIXREMOTEPID", "UNIXREMOTEEUID", "UNIXREMOTEEGID",
+enum description_name {
+	NAME_PROTO, NAME_TCPLOCALIP, NAME_TCPLOCALPORT, NAME_TCPREMOTEIP, NAME_TCPREMOTEPORT,
+	NAME_TCPLOCALHOST, NAME_TCPREMOTEHOST, NAME_TCPREMOTEINFO,
+	NAME_UNIXLOCALPATH, NAME_UNIXREMOTEPID, NAME_UNIXREMOTEEUID, NAME_UNIXREMOTEEGID,
+	N_NAMES
 };
-#define N_NAMES (sizeof(description_names) / sizeof(*description_names))
+static const char *const description_names[N_NAMES] = {
+	[NAME_PROTO] = "PROTO",
+	[NAME_TCPLOCALIP] = "TCPLOCALIP", [NAME_TCPLOCALPORT] = "TCPLOCALPORT",
+	[NAME_TCPREMOTEIP] = "TCPREMOTEIP", [NAME_TCPREMOTEPORT] = "TCPREMOTEPORT",
+	[NAME_TCPLOCALHOST] = "TCPLOCALHOST", [NAME_TCPREMOTEHOST] = "TCPREMOTEHOST",
+	[NAME_TCPREMOTEINFO] = "TCPREMOTEINFO",
+	[NAME_UNIXLOCALPATH] = "UNIXLOCALPATH", [NAME_UNIXREMOTEPID] = "UNIXREMOTEPID",
+	[NAME_UNIXREMOTEEUID] = "UNIXREMOTEEUID", [NAME_UNIXREMOTEEGID] = "UNIXREMOTEEGID",
+};
 
-/* Which of description_names a connection's description sets. */
-#define TCP_NAMES	0x01fu	/* PROTO and TCP{LOCAL,REMOTE}{IP,PORT} */
-#define UNIX_NAMES	0xf01u	/* PROTO and UNIX* */
-#define UNIX_PATHLESS	0xe01u	/* a client's socket has no path */
+/* Which of the names a connection's description sets. */
+#define BIT(name) (1u << NAME_##name)
+#define TCP_NAMES (BIT(PROTO) | BIT(TCPLOCALIP) | BIT(TCPLOCALPORT) | \
+	BIT(TCPREMOTEIP) | BIT(TCPREMOTEPORT))
+#define UNIX_PATHLESS (BIT(PROTO) | BIT(UNIXREMOTEPID) | BIT(UNIXREMOTEEUID) | \
+	BIT(UNIXREMOTEEGID))	/* a client's socket has no path */
+#define UNIX_NAMES (UNIX_PATHLESS | BIT(UNIXLOCALPATH))
 
 /*
  * Which names the environment may hold (any, until the inetd listener
@@ -141,21 +153,12 @@ static const char *const description_names[] = {
 static unsigned names_present = (1u << N_NAMES) - 1;
 static unsigned names_in_slots;
 
-static unsigned
-name_bit(const char *name)
-{
-	for (size_t i = 0; i < N_NAMES; i++)
-		if (strcmp(description_names[i], name) == 0)
-			return 1u << i;
-	return 0;
-}
-
 static int
-put(char *slot, size_t size, const char *name, const char *value)
+put(char *slot, size_t size, enum description_name name, const char *value)
 {
-	unsigned bit = name_bit(name);
+	unsigned bit = 1u << name;
 
-	snprintf(slot, size, "%s=%s", name, value);
+	snprintf(slot, size, "%s=%s", description_names[name], value);
 	if (names_in_slots & bit)
 		return 0;
 	if (putenv(slot) != 0)
@@ -166,7 +169,7 @@ put(char *slot, size_t size, const char *name, const char *value)
 }
 
 static int
-put_number(char *slot, size_t size, const char *name, uintmax_t value)
+put_number(char *slot, size_t size, enum description_name name, uintmax_t value)
 {
 	char text[24];
 
@@ -174,8 +177,8 @@ put_number(char *slot, size_t size, const char *name, uintmax_t value)
 	return put(slot, size, name, text);
 }
 
-#define PUT(slot, name, value) put(slot, sizeof(slot), name, value)
-#define PUT_NUMBER(slot, name, value) put_number(slot, sizeof(slot), name, value)
+#define PUT(slot, name, value) put(slot, sizeof(slot), NAME_##name, value)
+#define PUT_NUMBER(slot, name, value) put_number(slot, sizeof(slot), NAME_##name, value)
 
 /*
  * The names not set are removed after the others are put, so that a copy
@@ -214,12 +217,12 @@ describe_unix(int stream, const struct sockaddr_un *local, socklen_t locallen)
 		return 0;
 	memcpy(path, local->sun_path, pathlen);
 	path[pathlen] = '\0';
-	if (PUT(proto_slot, "PROTO", "UNIX") != 0 || (pathlen > 0 &&
-	    PUT(unix_path_slot, "UNIXLOCALPATH", path) != 0))
+	if (PUT(proto_slot, PROTO, "UNIX") != 0 || (pathlen > 0 &&
+	    PUT(unix_path_slot, UNIXLOCALPATH, path) != 0))
 		return -1;
-	if (PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||
-	    PUT_NUMBER(unix_euid_slot, "UNIXREMOTEEUID", peer.uid) != 0 ||
-	    PUT_NUMBER(unix_egid_slot, "UNIXREMOTEEGID", peer.gid) != 0)
+	if (PUT_NUMBER(unix_pid_slot, UNIXREMOTEPID, (uintmax_t)peer.pid) != 0 ||
+	    PUT_NUMBER(unix_euid_slot, UNIXREMOTEEUID, peer.uid) != 0 ||
+	    PUT_NUMBER(unix_egid_slot, UNIXREMOTEEGID, peer.gid) != 0)
 		return -1;
 	return pathlen > 0 ? UNIX_NAMES : UNIX_PATHLESS;
 }
@@ -233,11 +236,11 @@ put_tcp(const struct sockaddr *local, const struct sockaddr *remote)
 	if (address_ip_port(local, localip, sizeof(localip), &localport) == -1 ||
 	    address_ip_port(remote, remoteip, sizeof(remoteip), &remoteport) == -1)
 		return 0;
-	return PUT(proto_slot, "PROTO", "TCP") != 0 ||
-	    PUT(local_ip_slot, "TCPLOCALIP", localip) != 0 ||
-	    PUT_NUMBER(local_port_slot, "TCPLOCALPORT", localport) != 0 ||
-	    PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||
-	    PUT_NUMBER(remote_port_slot, "TCPREMOTEPORT", remoteport) != 0 ? -1 :
+	return PUT(proto_slot, PROTO, "TCP") != 0 ||
+	    PUT(local_ip_slot, TCPLOCALIP, localip) != 0 ||
+	    PUT_NUMBER(local_port_slot, TCPLOCALPORT, localport) != 0 ||
+	    PUT(remote_ip_slot, TCPREMOTEIP, remoteip) != 0 ||
+	    PUT_NUMBER(remote_port_slot, TCPREMOTEPORT, remoteport) != 0 ? -1 :
 	    (int)TCP_NAMES;
 }
 
@@ -256,10 +259,10 @@ prepare_copy_environment(void)
 	if (putenv(strcpy(stream_slot, SOCKREDIR_ENV_STREAM "=")) != 0)
 		return -1;
 	stream_slot_in_environ = 1;
-	if (PUT(proto_slot, "PROTO", "") != 0 || PUT(local_ip_slot, "TCPLOCALIP", "") != 0 ||
-	    PUT(local_port_slot, "TCPLOCALPORT", "") != 0 ||
-	    PUT(remote_ip_slot, "TCPREMOTEIP", "") != 0 ||
-	    PUT(remote_port_slot, "TCPREMOTEPORT", "") != 0)
+	if (PUT(proto_slot, PROTO, "") != 0 || PUT(local_ip_slot, TCPLOCALIP, "") != 0 ||
+	    PUT(local_port_slot, TCPLOCALPORT, "") != 0 ||
+	    PUT(remote_ip_slot, TCPREMOTEIP, "") != 0 ||
+	    PUT(remote_port_slot, TCPREMOTEPORT, "") != 0)
 		return -1;
 	forget_description_except(TCP_NAMES);
 	return 0;

@@ -325,13 +325,13 @@ mutant "PROXY behind TLS termination: the balancer described, not the TLS client
 
 # The peer description (UCSPI) and the environment.
 mutant "UCSPI: TCPREMOTEIP not set" shim/environ.c \
-	'PUT(remote_ip_slot, "TCPREMOTEIP", remoteip) != 0 ||' '' \
+	'PUT(remote_ip_slot, TCPREMOTEIP, remoteip) != 0 ||' '' \
 	environment.bats '^client: PROTO=TCP'
 mutant "UCSPI: an IPv4 peer of an IPv6 socket written as ::ffff:" shim/address.c \
 	'IN6_IS_ADDR_V4MAPPED' '0 && IN6_IS_ADDR_V4MAPPED' \
 	environment.bats 'IPv4 peer of an IPv6 socket'
 mutant "UCSPI: UNIXREMOTEPID not set" shim/environ.c \
-	'PUT_NUMBER(unix_pid_slot, "UNIXREMOTEPID", (uintmax_t)peer.pid) != 0 ||' '' \
+	'PUT_NUMBER(unix_pid_slot, UNIXREMOTEPID, (uintmax_t)peer.pid) != 0 ||' '' \
 	environment.bats '^unix server'
 mutant "UCSPI: stale and forged names not forgotten" shim/environ.c \
 	$'\tforget_description_except((unsigned)described);' $'\t(void)forget_description_except;' \
